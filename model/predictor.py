@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Reference predictor: reads text lines with an exported bundle only.
+
+It imports nothing from the trainer, so it shows what any consumer of a
+bundle (the C++ server above all) has to do, and the server's answers are
+tested against it. Everything it needs comes from `manifest.json`: the input
+spec, the vocabulary, the special tokens, the decoding length rule and the
+quantized engine.
+
+    /usr/bin/python3 model/predictor.py --bundle model/repository/vocr_line IMAGE...
+
+Decoding is greedy and batched, and it drops finished lines from the batch
+after every step, exactly as the server does: dynamic quantization picks
+activation scales per call, so both must feed the same rows to compare.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+MANIFEST = "manifest.json"
+FORMAT = "vocr-bundle/1"
+
+
+class BundleError(Exception):
+    """The bundle is missing, malformed, or does not match its manifest."""
+
+
+class ImageError(ValueError):
+    """An input that is not a usable line image."""
+
+
+class Reading(NamedTuple):
+    text: str
+    confidence: float
+    char_confidences: List[float]
+
+
+def resolve_bundle(path: str) -> str:
+    """A version directory, or a model directory whose highest numeric version is used."""
+    if os.path.isfile(os.path.join(path, MANIFEST)):
+        return path
+    if not os.path.isdir(path):
+        raise BundleError(f"{path}: no such bundle directory")
+    versions = sorted((int(d) for d in os.listdir(path) if d.isdigit()), reverse=True)
+    if not versions:
+        raise BundleError(f"{path}: neither {MANIFEST} nor numeric version directories found")
+    return os.path.join(path, str(versions[0]))
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(bundle_dir: str, verify: bool = True) -> dict:
+    """Parse the manifest and check every file's size and SHA-256 against it."""
+    path = os.path.join(bundle_dir, MANIFEST)
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except OSError as e:
+        raise BundleError(f"{path}: cannot read: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise BundleError(f"{path}: not valid JSON: {e}") from e
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{path}: format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    for key in ("input", "vocab", "decode", "files", "quantization"):
+        if key not in manifest:
+            raise BundleError(f"{path}: missing key {key!r}")
+    for part in ("cnn", "seq"):
+        if part not in manifest["files"]:
+            raise BundleError(f"{path}: files has no {part!r} entry")
+    if verify:
+        for part, entry in manifest["files"].items():
+            file_path = os.path.join(bundle_dir, entry["path"])
+            if not os.path.isfile(file_path):
+                raise BundleError(f"{file_path}: missing (manifest part {part!r})")
+            size = os.path.getsize(file_path)
+            if size != entry["bytes"]:
+                raise BundleError(f"{file_path}: size {size} bytes, manifest says {entry['bytes']}")
+            digest = sha256_file(file_path)
+            if digest != entry["sha256"]:
+                raise BundleError(f"{file_path}: SHA-256 {digest} does not match the manifest's {entry['sha256']}")
+    return manifest
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Encoded bytes (anything OpenCV reads) -> uint8 array, HxW or HxWxC (BGR/BGRA)."""
+    if not data:
+        raise ImageError("empty image: 0 bytes")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ImageError(f"not a decodable image ({len(data)} bytes; OpenCV could not read it)")
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1.0, float(image.max())))
+    return image
+
+
+def target_width(width: int, height: int, spec: dict) -> int:
+    """Width after scaling to the model's height, rounded to the width multiple and clamped."""
+    multiple = spec["width_multiple"]
+    scaled = width * spec["height"] / height
+    rounded = int(math.floor(scaled / multiple + 0.5)) * multiple
+    return max(spec["min_width"], min(spec["max_width"], rounded))
+
+
+def preprocess(image: np.ndarray, spec: dict) -> np.ndarray:
+    """uint8 image (gray, BGR or BGRA) -> float32 [C, H, W] normalised as the manifest says."""
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] in (1, 3, 4):
+        code = {1: None, 3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}[image.shape[2]]
+        gray = image[:, :, 0] if code is None else cv2.cvtColor(image, code)
+    else:
+        raise ImageError(f"unsupported image shape {image.shape}")
+    if spec["channels"] != 1:
+        raise BundleError(f"input.channels {spec['channels']} is not supported by this predictor")
+    h, w = gray.shape
+    if h < 2 or w < 2:
+        raise ImageError(f"image {w}x{h} is too small to hold a text line")
+    size = (target_width(w, h, spec), spec["height"])
+    shrinking = h > spec["height"]
+    resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    x = resized.astype(np.float32) * (1.0 / 255.0)
+    x = (x - spec["mean"]) / spec["std"]
+    return x[None]
+
+
+def pad_batch(inputs: Sequence[np.ndarray], pad_value: float) -> (torch.Tensor, torch.Tensor):
+    """Stack [C, H, W_i] arrays into [B, C, H, max W], padded on the right."""
+    widths = torch.tensor([x.shape[2] for x in inputs], dtype=torch.int64)
+    c, h = inputs[0].shape[:2]
+    batch = torch.full((len(inputs), c, h, int(widths.max())), pad_value, dtype=torch.float32)
+    for i, x in enumerate(inputs):
+        batch[i, :, :, : x.shape[2]] = torch.from_numpy(x)
+    return batch, widths
+
+
+def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest: dict) -> List[Reading]:
+    """Batched greedy decoding with a per-line stop and a length bound from the width.
+
+    `cnn` and `seq` may be TorchScript modules from a bundle or the trainer's
+    eager modules: both expose forward, encode and decode_step.
+    """
+    vocab, decode, stride = manifest["vocab"], manifest["decode"], manifest["input"]["feature_stride"]
+    chars, first = vocab["chars"], vocab["first_char_id"]
+    lengths = torch.div(widths, stride, rounding_mode="floor").clamp(min=1)
+    with torch.no_grad():
+        memory, keys, mask, hidden = seq.encode(cnn(batch), lengths)
+        # Each line may emit at most `lengths + extra` tokens (EOS included), capped.
+        limits = (lengths + decode["extra_steps"]).clamp(max=decode["max_steps"]).tolist()
+        n = batch.size(0)
+        active = list(range(n))
+        tokens = torch.full((n,), vocab["sos"], dtype=torch.int64)
+        ids: List[List[int]] = [[] for _ in range(n)]
+        probs: List[List[float]] = [[] for _ in range(n)]
+        log_sum = [0.0] * n
+        steps = [0] * n
+        while active:
+            log_probs, hidden = seq.decode_step(tokens, hidden, memory, keys, mask)
+            best_lp, best = log_probs.max(1)
+            keep = []
+            for row, line in enumerate(active):
+                token, lp = int(best[row]), float(best_lp[row])
+                log_sum[line] += lp
+                steps[line] += 1
+                if token < first:  # EOS (or any special token) ends the line
+                    continue
+                ids[line].append(token)
+                probs[line].append(math.exp(lp))
+                if steps[line] < limits[line]:
+                    keep.append(row)
+            if len(keep) < len(active):
+                index = torch.tensor(keep, dtype=torch.int64)
+                memory, keys, mask = memory[index], keys[index], mask[index]
+                hidden, best = hidden[index], best[index]
+                active = [active[row] for row in keep]
+            tokens = best
+    return [
+        Reading("".join(chars[t - first] for t in ids[i]), math.exp(log_sum[i] / steps[i]), probs[i])
+        for i in range(n)
+    ]
+
+
+class Predictor:
+    """Loads a bundle (verifying checksums) and reads batches of line images."""
+
+    def __init__(self, bundle: str, threads: int = 1, engine: Optional[str] = None):
+        self.dir = resolve_bundle(bundle)
+        self.manifest = load_manifest(self.dir)
+        self.engine = engine or self.manifest["quantization"]["engine"]
+        if self.engine not in torch.backends.quantized.supported_engines:
+            raise BundleError(f"{self.dir}: engine {self.engine!r} not in {torch.backends.quantized.supported_engines}")
+        torch.backends.quantized.engine = self.engine
+        torch.set_num_threads(threads)
+        files = self.manifest["files"]
+        self.cnn = self._load(files["cnn"]["path"])
+        self.seq = self._load(files["seq"]["path"])
+
+    def _load(self, name: str):
+        path = os.path.join(self.dir, name)
+        try:
+            module = torch.jit.load(path, map_location="cpu")
+        except RuntimeError as e:
+            raise BundleError(f"{path}: not a loadable TorchScript file: {str(e).splitlines()[0]}") from e
+        return module.eval()
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        return preprocess(image, self.manifest["input"])
+
+    def recognize(self, images: Sequence[np.ndarray]) -> List[Reading]:
+        """Read images as one batch (decoded uint8 arrays, any size)."""
+        batch, widths = pad_batch([self.prepare(im) for im in images], self.manifest["input"]["pad_value"])
+        return greedy_decode(self.cnn, self.seq, batch, widths, self.manifest)
+
+    def recognize_files(self, paths: Sequence[str], batch_size: int = 16) -> List[Reading]:
+        images = []
+        for path in paths:
+            with open(path, "rb") as f:
+                data = f.read()
+            try:
+                images.append(decode_image(data))
+            except ImageError as e:
+                raise ImageError(f"{path}: {e}") from None
+        out: List[Reading] = []
+        for i in range(0, len(images), batch_size):
+            out.extend(self.recognize(images[i : i + batch_size]))
+        return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bundle", required=True, help="bundle version directory or model directory")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print text, confidence and per-character confidences")
+    parser.add_argument("images", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        predictor = Predictor(args.bundle, threads=args.threads)
+        readings = predictor.recognize_files(args.images, args.batch_size)
+    except (BundleError, ImageError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for path, r in zip(args.images, readings):
+        if args.json:
+            rec: Dict = {"file": path, "text": r.text, "confidence": r.confidence, "char_confidences": r.char_confidences}
+            print(json.dumps(rec, ensure_ascii=False))
+        else:
+            print(r.text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""vocr-serve trainer: synthetic data, QAT/PTQ/dynamic quantization, bundle export."""

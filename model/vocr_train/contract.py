@@ -1,0 +1,29 @@
+"""The blocks of the manifest a bundle's consumer needs to run it.
+
+Built from the training config and the model, in one place, so training-time
+evaluation, the exporter and (through the manifest) the predictor and the
+server all preprocess and decode the same way.
+"""
+from vocr_train.vocab import Vocab
+
+
+def input_spec(cfg: dict, stride: int) -> dict:
+    return dict(cfg["input"], feature_stride=stride, pad_value=0.0, color="gray",
+                resize="scale to height keeping aspect; width rounded to width_multiple and clamped to "
+                       "[min_width, max_width]; INTER_AREA when shrinking, INTER_LINEAR otherwise")
+
+
+def decode_rule(cfg: dict) -> dict:
+    return {
+        "method": "greedy",
+        "extra_steps": 1,
+        "max_steps": cfg["model"]["max_decode_steps"],
+        "length_rule": "a line stops at EOS (or any special token) or after "
+                       "min(max_steps, floor(width / feature_stride) + extra_steps) steps",
+        "confidence": "per character: softmax probability of the chosen token; per line: "
+                      "exp(mean log-probability of all chosen tokens, EOS included)",
+    }
+
+
+def runtime_manifest(cfg: dict, stride: int, vocab: Vocab) -> dict:
+    return {"input": input_spec(cfg, stride), "vocab": vocab.manifest(), "decode": decode_rule(cfg)}

@@ -1,0 +1,142 @@
+"""Synthetic training batches on the fly, and the fixed validation set on disk.
+
+Training images are rendered inside DataLoader workers, never stored. Each
+worker renders a pool of lines, sorts it by width and cuts it into batches,
+so a batch wastes little compute on padding. Everything is drawn from
+generators seeded by (seed, chunk number), so a run is reproducible and a
+resumed run continues with fresh, still deterministic data.
+
+The validation set is written once as PNG files plus `labels.tsv` per subset
+(`clean`, `degraded`), rendered with validation fonts and validation text
+only, so its figures measure generalisation; the server's client evaluates
+the same files.
+"""
+import os
+import random
+from typing import Dict, Iterator, List, Tuple
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from predictor import pad_batch, preprocess
+from vocr_train.render import render_line, scan_fonts
+from vocr_train.text_sources import TextSampler
+from vocr_train.vocab import Vocab
+
+SUBSETS = ("clean", "degraded")
+POOL_BATCHES = 4  # batches per width-sorted pool
+
+
+def font_families(cache_dir: str, split: str) -> List[List[str]]:
+    """Font files grouped by family, so sampling a family first keeps families
+    with dozens of styles from crowding out those with one."""
+    scan = scan_fonts(Vocab().chars, cache_dir)
+    return [f["paths"] for _, f in sorted(scan["families"].items()) if f["split"] == split]
+
+
+def pick_font(families: List[List[str]], rng: np.random.Generator) -> str:
+    family = families[int(rng.integers(len(families)))]
+    return family[int(rng.integers(len(family)))]
+
+
+def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict) -> np.ndarray:
+    rgb = render_line(text, font, rng, mode)
+    return preprocess(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), spec)
+
+
+def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab) -> Dict[str, torch.Tensor]:
+    """Pad images on the right and targets with pad; inputs are sos + target."""
+    images, widths = pad_batch([s[0] for s in samples], 0.0)
+    length = max(len(s[1]) for s in samples) + 1
+    targets = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)
+    inputs = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)
+    for i, (_, ids) in enumerate(samples):
+        targets[i, : len(ids) + 1] = torch.tensor(ids + [vocab.eos])
+        inputs[i, : len(ids) + 1] = torch.tensor([vocab.sos] + ids)
+    return {"images": images, "widths": widths, "inputs": inputs, "targets": targets}
+
+
+class TrainStream(IterableDataset):
+    """Endless stream of training batches; chunk k is a pure function of (seed, k)."""
+
+    def __init__(self, cfg: dict, spec: dict, cache_dir: str, start_chunk: int = 0):
+        super().__init__()
+        self.cfg, self.spec, self.cache_dir, self.start_chunk = cfg, spec, cache_dir, start_chunk
+
+    def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        vocab = Vocab()
+        data = self.cfg["data"]
+        families = font_families(self.cache_dir, "train")
+        sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"])
+        batch = self.cfg["train"]["batch_size"]
+        chunk = self.start_chunk + worker
+        while True:
+            rng = np.random.default_rng([self.cfg["seed"], chunk])
+            text_rng = random.Random(f"{self.cfg['seed']}-{chunk}")
+            pool = []
+            for _ in range(batch * POOL_BATCHES):
+                text, _kind = sampler.sample(text_rng)
+                mode = "clean" if rng.random() < data["clean_fraction"] else "degraded"
+                font = pick_font(families, rng)
+                pool.append((render_sample(text, font, mode, rng, self.spec), vocab.encode(text)))
+            pool.sort(key=lambda s: s[0].shape[2])
+            order = rng.permutation(POOL_BATCHES)
+            for b in order:
+                yield collate(pool[b * batch : (b + 1) * batch], vocab)
+            chunk += workers
+
+
+def init_worker(_worker_id: int) -> None:
+    """Workers render images; one thread each leaves the cores to training."""
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def train_loader(cfg: dict, spec: dict, cache_dir: str, step: int) -> DataLoader:
+    """Batches from `step` on (a resumed run skips the chunks it has seen)."""
+    stream = TrainStream(cfg, spec, cache_dir, start_chunk=step // POOL_BATCHES)
+    workers = cfg["data"]["workers"]
+    return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
+                      prefetch_factor=4 if workers else 2, worker_init_fn=init_worker if workers else None)
+
+
+def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
+    """Render the fixed validation set as PNG files with labels.tsv and meta.tsv per subset."""
+    vocab = Vocab()
+    families = font_families(cache_dir, "val")
+    sampler = TextSampler("val", vocab.chars, cache_dir, max_chars=cfg["data"]["max_chars"])
+    counts = {}
+    for s, subset in enumerate(SUBSETS):
+        folder = os.path.join(out_dir, subset)
+        os.makedirs(folder, exist_ok=True)
+        rng = np.random.default_rng([cfg["seed"], 1_000_000 + s])
+        text_rng = random.Random(f"val-{cfg['seed']}-{subset}")
+        labels, meta = [], []
+        for i in range(cfg["data"]["val_lines"][subset]):
+            text, kind = sampler.sample(text_rng)
+            font = pick_font(families, rng)
+            rgb = render_line(text, font, rng, subset)
+            name = f"{i:05d}.png"
+            cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            labels.append(f"{name}\t{text}\n")
+            meta.append(f"{name}\t{kind}\t{os.path.basename(font)}\n")
+        with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
+            f.writelines(labels)
+        with open(os.path.join(folder, "meta.tsv"), "w", encoding="utf-8") as f:
+            f.writelines(meta)
+        counts[subset] = len(labels)
+    return counts
+
+
+def read_labels(folder: str, limit: int = 0) -> List[Tuple[str, str]]:
+    """(image path, text) pairs from a subset's labels.tsv."""
+    pairs = []
+    with open(os.path.join(folder, "labels.tsv"), encoding="utf-8") as f:
+        for line in f:
+            name, text = line.rstrip("\n").split("\t", 1)
+            pairs.append((os.path.join(folder, name), text))
+    return pairs[:limit] if limit else pairs

@@ -1,0 +1,226 @@
+"""The whole trainer pipeline from one config, each step also runnable alone.
+
+    cd model && /usr/bin/python3 -m vocr_train.pipeline --config configs/default.json
+    cd model && /usr/bin/python3 -m vocr_train.pipeline --config configs/default.json --steps qat,export
+
+Steps, in order (each reads what the previous ones left in the run directory
+`build/runs/<config name>/`):
+  data      build the text corpus cache, scan fonts, render the validation set
+  train     fp32 training with teacher forcing (resumable)              -> fp32.ckpt, fp32.pt
+  ptq       post-training static quantization of the CNN (baseline)     -> ptq_cnn.pt
+  qat       QAT fine-tune; each eval converts and scores the int8 CNN   -> qat.ckpt, qat_cnn.pt, qat_seq.pt
+  export    six variant bundles (fp32/PTQ/QAT CNN x fp32/dynamic-int8 decoder), and the shipped one
+  evaluate  CER, line accuracy, size and latency of every variant       -> report.json
+  report    the table into every manifest and (if configured) model/README.md
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Dict, List
+
+import torch
+
+from vocr_train import data, quantize
+from vocr_train.contract import runtime_manifest
+from vocr_train.evaluate import evaluate, load_subset
+from vocr_train.export import export_bundle, update_manifest
+from vocr_train.model import OcrModel, count_macs, count_parameters
+from vocr_train.report import measure_variants, write_report
+from vocr_train.render import scan_fonts
+from vocr_train.text_sources import build_corpus
+from vocr_train.train import set_threads, train_loop
+from vocr_train.vocab import Vocab
+
+MODEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEPS = ("data", "train", "ptq", "qat", "export", "evaluate", "report")
+CNN_VARIANTS = ("fp32", "ptq", "qat")
+SEQ_VARIANTS = ("fp32", "dynamic")
+
+
+def load_config(path: str) -> dict:
+    """Read a JSON config; relative paths in it are relative to model/."""
+    with open(path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    paths = cfg.setdefault("paths", {})
+    for key, default in (("cache", "build/cache"), ("val", "build/val"), ("runs", "build/runs")):
+        paths[key] = os.path.join(MODEL_DIR, paths.get(key, default))
+    paths["run"] = os.path.join(paths["runs"], os.path.splitext(os.path.basename(path))[0])
+    cfg["export"]["repository"] = os.path.join(MODEL_DIR, cfg["export"]["repository"])
+    return cfg
+
+
+def run_file(cfg: dict, name: str) -> str:
+    return os.path.join(cfg["paths"]["run"], name)
+
+
+def shipped_dir(cfg: dict) -> str:
+    return os.path.join(cfg["export"]["repository"], cfg["name"], str(cfg["export"]["version"]))
+
+
+def variant_dir(cfg: dict, cnn: str, seq: str) -> str:
+    return run_file(cfg, os.path.join("variants", f"{cnn}-cnn_{seq}-seq"))
+
+
+def val_subsets(cfg: dict, limit: int = 0) -> Dict:
+    return {s: load_subset(os.path.join(cfg["paths"]["val"], s), limit) for s in data.SUBSETS}
+
+
+def new_model(cfg: dict) -> OcrModel:
+    torch.manual_seed(cfg["seed"])
+    return OcrModel(cfg, len(Vocab()))
+
+
+def load_fp32(cfg: dict) -> OcrModel:
+    model = new_model(cfg)
+    model.load_state_dict(torch.load(run_file(cfg, "fp32.pt")))
+    return model.eval()
+
+
+def contract(cfg: dict, model: OcrModel) -> dict:
+    return runtime_manifest(cfg, model.backbone.stride, Vocab())
+
+
+def step_data(cfg: dict) -> None:
+    charset = Vocab().chars
+    print("corpus:", build_corpus(cfg["paths"]["cache"], charset))
+    fonts = scan_fonts(charset, cfg["paths"]["cache"])
+    print(f"fonts: {len(fonts['train'])} train, {len(fonts['val'])} val, {len(fonts['dropped'])} dropped")
+    marker = os.path.join(cfg["paths"]["val"], "done.json")
+    if not os.path.exists(marker):
+        counts = data.write_val_set(cfg, cfg["paths"]["cache"], cfg["paths"]["val"])
+        with open(marker, "w") as f:
+            json.dump(counts, f)
+    print("validation set:", open(marker).read())
+
+
+def batches(cfg: dict, manifest: dict):
+    return lambda step: data.train_loader(cfg, manifest["input"], cfg["paths"]["cache"], step)
+
+
+def step_train(cfg: dict) -> None:
+    model = new_model(cfg)
+    manifest = contract(cfg, model)
+    subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
+    result = train_loop(model, cfg, cfg["train"], "fp32", cfg["paths"]["run"], batches(cfg, manifest),
+                        lambda m: evaluate(m.backbone, m.seq, manifest, subsets), Vocab().pad)
+    torch.save(model.state_dict(), run_file(cfg, "fp32.pt"))
+    print("fp32:", result)
+
+
+def calibration_images(cfg: dict, manifest: dict) -> List[torch.Tensor]:
+    """Training batches for PTQ calibration, drawn from the end of the stream (not seen in training)."""
+    loader = data.train_loader(dict(cfg, data=dict(cfg["data"], workers=0)), manifest["input"],
+                               cfg["paths"]["cache"], step=10 ** 8)
+    batches = []
+    for batch in loader:
+        batches.append(batch["images"])
+        if len(batches) == cfg["ptq"]["calibration_batches"]:
+            return batches
+    return batches
+
+
+def step_ptq(cfg: dict) -> None:
+    model = load_fp32(cfg)
+    manifest = contract(cfg, model)
+    ptq = quantize.ptq_backbone(model.backbone, calibration_images(cfg, manifest), cfg["engine"])
+    torch.jit.save(torch.jit.script(ptq), run_file(cfg, "ptq_cnn.pt"))
+    print("ptq:", evaluate(ptq, model.seq, manifest, val_subsets(cfg, cfg["data"]["eval_lines"])))
+
+
+def step_qat(cfg: dict) -> None:
+    model = load_fp32(cfg)
+    manifest = contract(cfg, model)
+    quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
+    subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
+    qat = cfg["qat"]
+    result = train_loop(
+        model, cfg, qat, "qat", cfg["paths"]["run"], batches(cfg, manifest),
+        # Score the converted int8 CNN, not only the fake-quant one.
+        lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets), Vocab().pad,
+        on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]))
+    torch.jit.save(torch.jit.script(quantize.convert_backbone(model.backbone)), run_file(cfg, "qat_cnn.pt"))
+    torch.save(model.seq.state_dict(), run_file(cfg, "qat_seq.pt"))
+    print("qat:", result)
+
+
+def step_export(cfg: dict) -> None:
+    quantize.use_engine(cfg["engine"])
+    fp32 = load_fp32(cfg)
+    qat_seq = new_model(cfg).seq
+    qat_seq.load_state_dict(torch.load(run_file(cfg, "qat_seq.pt")))
+    cnns = {"fp32": fp32.backbone, "ptq": torch.jit.load(run_file(cfg, "ptq_cnn.pt")),
+            "qat": torch.jit.load(run_file(cfg, "qat_cnn.pt"))}
+    training = training_info(cfg)
+    for cnn in CNN_VARIANTS:
+        # The QAT variant keeps the decoder fine-tuned alongside the fake-quant CNN.
+        seq_fp32 = qat_seq.eval() if cnn == "qat" else fp32.seq
+        for seq in SEQ_VARIANTS:
+            seq_module = quantize.dynamic_seq(seq_fp32) if seq == "dynamic" else seq_fp32
+            targets = [variant_dir(cfg, cnn, seq)]
+            if (cnn, seq) == ("qat", "dynamic"):
+                targets.append(shipped_dir(cfg))
+            for target in targets:
+                export_bundle(target, cfg, cnns[cnn], seq_module, fp32.backbone, seq_fp32, cnn, seq,
+                              cfg["engine"], training=training)
+                print("exported", target)
+
+
+def training_info(cfg: dict) -> dict:
+    info = {"config": {k: v for k, v in cfg.items() if k != "paths"}, "seed": cfg["seed"]}
+    for stage in ("fp32", "qat"):
+        path = run_file(cfg, f"{stage}.ckpt")
+        if os.path.exists(path):
+            state = torch.load(path, map_location="cpu")
+            info[f"{stage}_steps"] = state["step"]
+            info[f"{stage}_eval_during_training"] = state.get("eval", {})
+    return info
+
+
+def step_evaluate(cfg: dict) -> None:
+    model = load_fp32(cfg)
+    variants = {f"{c}-cnn_{s}-seq": variant_dir(cfg, c, s) for c in CNN_VARIANTS for s in SEQ_VARIANTS}
+    report = measure_variants(variants, val_subsets(cfg), cfg["report"])
+    report["model"] = {"parameters": count_parameters(model), "cnn_parameters": count_parameters(model.backbone),
+                       "macs_per_line": {f"width {w}, {c} chars": count_macs(model, cfg, w, c)
+                                         for w, c in cfg["report"]["macs_at"]}}
+    with open(run_file(cfg, "report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+
+
+def step_report(cfg: dict) -> None:
+    with open(run_file(cfg, "report.json")) as f:
+        report = json.load(f)
+    readme = os.path.join(MODEL_DIR, "README.md") if cfg["report"].get("readme") else None
+    table = write_report(report, readme, cfg)
+    for cnn in CNN_VARIANTS:
+        for seq in SEQ_VARIANTS:
+            update_manifest(variant_dir(cfg, cnn, seq), evaluation=report)
+    update_manifest(shipped_dir(cfg), evaluation=report)
+    print(table)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of: " + ",".join(STEPS))
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    steps = args.steps.split(",")
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        parser.error(f"unknown steps {unknown}; choose from {STEPS}")
+    os.makedirs(cfg["paths"]["run"], exist_ok=True)
+    set_threads(cfg["train"]["threads"])
+    for step in STEPS:
+        if step in steps:
+            start = time.time()
+            print(f"== {step}", flush=True)
+            globals()[f"step_{step}"](cfg)
+            print(f"== {step} done in {time.time() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

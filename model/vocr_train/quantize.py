@@ -1,0 +1,74 @@
+"""The quantization steps, each a plain function on a copy of the model.
+
+CNN, static int8 (the four QAT steps of the PyTorch/VietOCR guide):
+  1. train in fp32 (train.py);
+  2. fuse Conv+BN+ReLU and insert fake-quant modules: `prepare_qat_backbone`;
+  3. fine-tune with float gradients, then stop the observers and freeze the
+     BN statistics for the last part: `qat_schedule`;
+  4. `convert` to int8: `convert_backbone`.
+PTQ, for comparison: fuse, observe calibration batches, convert.
+Decoder side: `quantize_dynamic` on the GRUs and Linears (weights int8,
+activation scales chosen per call).
+"""
+import copy
+from typing import Callable, Iterable
+
+import torch
+import torch.nn as nn
+from torch.ao.quantization import (convert, disable_observer, get_default_qat_qconfig, get_default_qconfig,
+                                   prepare, prepare_qat, quantize_dynamic)
+from torch.nn.intrinsic.qat import freeze_bn_stats
+
+from vocr_train.model import Backbone, SeqModel
+
+
+def use_engine(engine: str) -> None:
+    if engine not in torch.backends.quantized.supported_engines:
+        raise RuntimeError(f"quantized engine {engine!r} not in {torch.backends.quantized.supported_engines}")
+    torch.backends.quantized.engine = engine
+
+
+def ptq_backbone(backbone: Backbone, calibration: Iterable[torch.Tensor], engine: str) -> Backbone:
+    """Post-training static quantization with a histogram observer on calibration images."""
+    use_engine(engine)
+    model = copy.deepcopy(backbone).eval()
+    model.fuse(qat=False)
+    model.qconfig = get_default_qconfig(engine)
+    prepare(model, inplace=True)
+    with torch.no_grad():
+        for images in calibration:
+            model(images)
+    return convert(model, inplace=True)
+
+
+def prepare_qat_backbone(backbone: Backbone, engine: str) -> None:
+    """Fuse Conv+BN+ReLU for QAT and insert fake-quant modules, in place (model in train mode)."""
+    use_engine(engine)
+    backbone.train()
+    backbone.fuse(qat=True)
+    backbone.qconfig = get_default_qat_qconfig(engine)
+    prepare_qat(backbone, inplace=True)
+
+
+def qat_schedule(freeze_observers_at: int, freeze_bn_at: int) -> Callable[[nn.Module, int], None]:
+    """Per-step hook: from these steps on, observers stop moving the scales and BN uses running stats.
+
+    Both calls are idempotent, so applying them again after a resume is correct.
+    """
+    def on_step(model: nn.Module, step: int) -> None:
+        if step >= freeze_observers_at:
+            model.backbone.apply(disable_observer)
+        if step >= freeze_bn_at:
+            model.backbone.apply(freeze_bn_stats)
+    return on_step
+
+
+def convert_backbone(qat_backbone: Backbone) -> Backbone:
+    """An int8 copy of a fake-quant backbone; the training copy keeps training."""
+    model = copy.deepcopy(qat_backbone).cpu().eval()
+    return convert(model, inplace=True)
+
+
+def dynamic_seq(seq: SeqModel) -> SeqModel:
+    """Dynamic int8 GRUs, GRU cell and Linears; the embedding stays fp32."""
+    return quantize_dynamic(copy.deepcopy(seq).eval(), {nn.GRU, nn.GRUCell, nn.Linear}, dtype=torch.qint8)

@@ -1,0 +1,53 @@
+"""A tiny bundle in exactly the shipped format, in seconds, for server tests.
+
+    cd model && /usr/bin/python3 -m vocr_train.tiny_bundle [--out build/tiny-repository]
+
+Untrained weights (it reads nonsense) but every real step runs: fuse,
+prepare_qat, a few fake-quant forward passes so the observers see activation
+ranges, convert to int8, quantize_dynamic, script, manifest. Tests that need
+readable output use the trained default bundle instead.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+from vocr_train import quantize
+from vocr_train.export import export_bundle
+from vocr_train.pipeline import MODEL_DIR, load_config, new_model, shipped_dir
+
+TINY_CONFIG = os.path.join(MODEL_DIR, "configs", "tiny.json")
+
+
+def make_tiny_bundle(repository: str = "") -> str:
+    cfg = load_config(TINY_CONFIG)
+    if repository:
+        cfg["export"]["repository"] = os.path.abspath(repository)
+    model = new_model(cfg)
+    fp32 = new_model(cfg).eval()  # same seed, same weights: the fp32 reference sizes
+    quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
+    spec = cfg["input"]
+    generator = torch.Generator().manual_seed(cfg["seed"])
+    with torch.no_grad():
+        for width in (64, 128, 256):  # let the observers see a few activation ranges
+            model.backbone(torch.rand(4, spec["channels"], spec["height"], width, generator=generator) * 2 - 1)
+    cnn = quantize.convert_backbone(model.backbone)
+    seq = quantize.dynamic_seq(fp32.seq)
+    out = shipped_dir(cfg)
+    export_bundle(out, cfg, cnn, seq, fp32.backbone, fp32.seq, "qat", "dynamic", cfg["engine"],
+                  training={"note": "untrained tiny bundle for tests", "config": "configs/tiny.json"})
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="", help="repository directory (default: the tiny config's)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    print(make_tiny_bundle(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

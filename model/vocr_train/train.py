@@ -1,0 +1,129 @@
+"""The training loop shared by fp32 training and QAT fine-tuning.
+
+Teacher forcing, AdamW, a one-cycle (or cosine) schedule, gradient clipping.
+A checkpoint holds model, optimizer, scheduler, step and config, written
+atomically every `checkpoint_every` steps, so a killed run resumes where it
+stopped (the data stream resumes at the same chunk too).
+"""
+import json
+import math
+import os
+import time
+from typing import Callable, Dict, Iterable, Optional
+
+import cv2
+import torch
+import torch.nn.functional as F
+
+
+
+def set_threads(n: int) -> None:
+    """torch defaults to 1 thread on this machine; the config says how many."""
+    torch.set_num_threads(n)
+    cv2.setNumThreads(1)
+
+
+def sequence_loss(log_probs: torch.Tensor, targets: torch.Tensor, pad: int, smoothing: float) -> torch.Tensor:
+    """NLL over non-pad targets, mixed with a uniform target (label smoothing)."""
+    v = log_probs.size(-1)
+    flat, tgt = log_probs.reshape(-1, v), targets.reshape(-1)
+    keep = tgt != pad
+    nll = F.nll_loss(flat[keep], tgt[keep])
+    uniform = -flat[keep].mean(1).mean()
+    return (1.0 - smoothing) * nll + smoothing * uniform
+
+
+def make_schedule(optimizer, stage: dict):
+    steps = stage["steps"]
+    if stage.get("schedule", "onecycle") == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=stage["lr"], total_steps=steps + 1,
+                                                   pct_start=stage.get("warmup", 0.1))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+
+
+def save_atomic(obj, path: str) -> None:
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class JsonLog:
+    """Appends one JSON object per line and echoes a short form to stdout."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, **record) -> None:
+        record["time"] = round(time.time(), 1)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()), flush=True)
+
+
+def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_dir: str,
+               make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]], evaluate_fn: Callable[[torch.nn.Module], Dict], pad: int,
+               on_step: Optional[Callable[[torch.nn.Module, int], None]] = None) -> Dict:
+    """Train `model` for stage['steps'] steps; resumes from run_dir/<name>.ckpt if present.
+
+    `make_loader(step)` gives the batches from `step` on.
+    """
+    set_threads(cfg["train"]["threads"])
+    ckpt_path = os.path.join(run_dir, f"{name}.ckpt")
+    log = JsonLog(os.path.join(run_dir, f"{name}.log.jsonl"))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=stage["lr"], weight_decay=stage.get("weight_decay", 0.01))
+    scheduler = make_schedule(optimizer, stage)
+    step, last_eval = 0, {}
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, last_eval = state["step"], state.get("eval", {})
+        log(event="resume", stage=name, step=step)
+
+    def checkpoint():
+        save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "step": step, "config": cfg, "eval": last_eval}, ckpt_path)
+
+    channels_last = cfg["train"].get("channels_last", False)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    smoothing = cfg["train"].get("label_smoothing", 0.0)
+    window = {"start": time.perf_counter(), "images": 0, "wait": 0.0, "loss": 0.0, "n": 0}
+    loader = iter(make_loader(step)) if step < stage["steps"] else iter(())
+    model.train()
+    while step < stage["steps"]:
+        t0 = time.perf_counter()
+        batch = next(loader)
+        window["wait"] += time.perf_counter() - t0
+        if on_step:
+            on_step(model, step)
+        images = batch["images"].to(memory_format=torch.channels_last) if channels_last else batch["images"]
+        log_probs = model(images, batch["widths"], batch["inputs"])
+        loss = sequence_loss(log_probs, batch["targets"], pad, smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), stage.get("clip", 5.0))
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        window["images"] += images.size(0)
+        window["loss"] += float(loss)
+        window["n"] += 1
+        if step % cfg["train"]["log_every"] == 0 or step == stage["steps"]:
+            seconds = time.perf_counter() - window["start"]
+            log(stage=name, step=step, loss=window["loss"] / window["n"], lr=scheduler.get_last_lr()[0],
+                images_per_s=window["images"] / seconds, data_wait_s=window["wait"])
+            window.update(start=time.perf_counter(), images=0, wait=0.0, loss=0.0, n=0)
+        if step % stage["eval_every"] == 0 or step == stage["steps"]:
+            model.eval()
+            last_eval = evaluate_fn(model)
+            model.train()
+            log(stage=name, step=step, event="eval", **{f"{k}_{m}": v[m] for k, v in last_eval.items()
+                                                        for m in ("cer", "line_acc")})
+        if step % cfg["train"]["checkpoint_every"] == 0 or step == stage["steps"]:
+            checkpoint()
+    if channels_last:
+        model.to(memory_format=torch.contiguous_format)
+    model.eval()
+    return {"steps": step, "eval": last_eval}

@@ -1,0 +1,5 @@
+"""Trainer tests import the trainer package and the predictor from model/."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "model"))

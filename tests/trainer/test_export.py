@@ -1,0 +1,129 @@
+"""Quantize and export a tiny model; the bundle reloads, verifies and reads like the eager model."""
+import copy
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from predictor import BundleError, ImageError, Predictor, greedy_decode, load_manifest, pad_batch
+from vocr_train import quantize
+from vocr_train.export import export_bundle
+from vocr_train.model import OcrModel
+from vocr_train.pipeline import load_config
+from vocr_train.tiny_bundle import TINY_CONFIG, make_tiny_bundle
+from vocr_train.vocab import Vocab
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(TINY_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def quantized(cfg, tmp_path_factory):
+    """fuse -> prepare_qat -> convert -> quantize_dynamic -> export, on a tiny untrained model."""
+    torch.manual_seed(0)
+    model = OcrModel(cfg, len(Vocab())).eval()
+    fp32 = copy.deepcopy(model)
+    quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
+    with torch.no_grad():
+        model.backbone(torch.rand(4, 1, 32, 128) * 2 - 1)
+    cnn = quantize.convert_backbone(model.backbone)
+    seq = quantize.dynamic_seq(fp32.seq)
+    bundle = str(tmp_path_factory.mktemp("repo") / "vocr_line" / "1")
+    export_bundle(bundle, cfg, cnn, seq, fp32.backbone, fp32.seq, "qat", "dynamic", cfg["engine"])
+    return cnn, seq, bundle
+
+
+def lines(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (h, w), dtype=np.uint8) for h, w in ((32, 90), (40, 300), (24, 200))]
+
+
+def test_quantized_parts_are_int8(quantized):
+    cnn, seq, _ = quantized
+    kinds = {type(m).__name__ for m in cnn.modules()} | {type(m).__name__ for m in seq.modules()}
+    assert "ConvReLU2d" in kinds  # fused and converted (torch.ao.nn.intrinsic.quantized)
+    assert {"DynamicQuantizedGRU", "DynamicQuantizedGRUCell", "DynamicQuantizedLinear"} <= kinds or \
+        {"GRU", "GRUCell", "Linear"} <= kinds and any("quantized.dynamic" in type(m).__module__ for m in seq.modules())
+
+
+def test_reloaded_bundle_reads_like_the_eager_model(quantized):
+    cnn, seq, bundle = quantized
+    predictor = Predictor(bundle)
+    images = lines()
+    batch, widths = pad_batch([predictor.prepare(im) for im in images], 0.0)
+    with torch.no_grad():
+        assert torch.equal(cnn(batch), predictor.cnn(batch))
+    eager = greedy_decode(cnn, seq, batch, widths, predictor.manifest)
+    scripted = predictor.recognize(images)
+    assert [r.text for r in scripted] == [r.text for r in eager]
+    for a, b in zip(scripted, eager):
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-6)
+        assert np.allclose(a.char_confidences, b.char_confidences, atol=1e-6)
+
+
+def test_manifest_describes_the_files(quantized):
+    _, _, bundle = quantized
+    manifest = load_manifest(bundle)
+    assert manifest["vocab"]["chars"] == Vocab().chars
+    assert manifest["quantization"]["cnn"]["scheme"] == "QAT int8"
+    assert manifest["quantization"]["seq"]["scheme"] == "dynamic int8"
+    for part in ("cnn", "seq"):
+        entry = manifest["files"][part]
+        assert entry["bytes"] == os.path.getsize(os.path.join(bundle, entry["path"]))
+        assert entry["fp32_reference_bytes"] > entry["bytes"]
+
+
+def test_corrupted_file_is_detected(quantized, tmp_path):
+    _, _, bundle = quantized
+    broken = tmp_path / "1"
+    os.makedirs(broken)
+    for name in os.listdir(bundle):
+        data = open(os.path.join(bundle, name), "rb").read()
+        if name == "seq.pt":  # same size, one byte flipped in the middle
+            data = data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]
+        (broken / name).write_bytes(data)
+    with pytest.raises(BundleError, match=r"seq\.pt: SHA-256"):
+        Predictor(str(broken))
+    (broken / "cnn.pt").write_bytes(b"short")
+    with pytest.raises(BundleError, match=r"cnn\.pt: size 5 bytes"):
+        load_manifest(str(broken))
+
+
+def test_broken_manifest_is_named(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(BundleError, match="manifest.json: not valid JSON"):
+        Predictor(str(tmp_path))
+
+
+def test_predictor_errors_on_empty_and_non_image_files(quantized, tmp_path):
+    predictor = Predictor(quantized[2])
+    empty, text = tmp_path / "empty.png", tmp_path / "notes.png"
+    empty.write_bytes(b"")
+    text.write_text("this is not an image")
+    with pytest.raises(ImageError, match="empty.png: empty image: 0 bytes"):
+        predictor.recognize_files([str(empty)])
+    with pytest.raises(ImageError, match="notes.png: not a decodable image"):
+        predictor.recognize_files([str(text)])
+    with pytest.raises(ImageError, match="too small"):
+        predictor.recognize([np.zeros((1, 1), np.uint8)])
+
+
+def test_batching_does_not_change_a_line_much(quantized):
+    """Each line masks its own padding: read alone or in a batch, the text agrees."""
+    predictor = Predictor(quantized[2])
+    images = lines(1)
+    together = predictor.recognize(images)
+    alone = [predictor.recognize([im])[0] for im in images]
+    assert [r.text for r in together] == [r.text for r in alone]
+
+
+def test_tiny_bundle_command_writes_the_shipped_format(tmp_path):
+    bundle = make_tiny_bundle(str(tmp_path))
+    manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+    assert bundle.endswith(os.path.join("vocr_line", "1"))
+    assert manifest["format"] == "vocr-bundle/1"
+    assert Predictor(str(tmp_path / "vocr_line")).recognize(lines())[0].text is not None

@@ -1,0 +1,194 @@
+"""Tests for vocr_train.text_sources (text lines for synthetic OCR images)."""
+import json
+import random
+import struct
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'model'))
+
+from vocr_train import text_sources as ts  # noqa: E402
+
+VOCAB = Path(__file__).resolve().parents[2] / 'model' / 'vocab.json'
+CHARSET = json.load(open(VOCAB, encoding='utf-8'))['chars']
+
+
+@pytest.fixture(scope='module')
+def cache(tmp_path_factory):
+    """One real corpus build shared by the tests in this module (a few seconds)."""
+    d = tmp_path_factory.mktemp('corpus')
+    ts.build_corpus(str(d), CHARSET)
+    return d
+
+
+def _lines(path):
+    return [ln for ln in path.read_text(encoding='utf-8').split('\n') if ln]
+
+
+def test_build_corpus_counts_and_reuse(cache):
+    meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
+    counts = meta['counts']
+    assert counts['prose-train'] > 10000 and counts['prose-val'] > 300 and counts['words'] > 5000
+    assert counts['prose-train'] == len(_lines(cache / 'prose-train.txt'))
+    assert counts['prose-val'] == len(_lines(cache / 'prose-val.txt'))
+    # about 3% of prose is held out
+    assert 0.01 < counts['prose-val'] / (counts['prose-val'] + counts['prose-train']) < 0.06
+    before = (cache / 'prose-train.txt').stat().st_mtime_ns
+    t0 = time.time()
+    assert ts.build_corpus(str(cache), CHARSET) == counts
+    assert time.time() - t0 < 1.0 and (cache / 'prose-train.txt').stat().st_mtime_ns == before
+
+
+def test_cache_lines_are_clean(cache):
+    chars = set(CHARSET)
+    for name in ('prose-train.txt', 'prose-val.txt', 'words.txt'):
+        for ln in _lines(cache / name):
+            assert set(ln) <= chars and ln == ln.strip() and '  ' not in ln, (name, ln)
+
+
+def test_reserved_packages_never_read(cache):
+    meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
+    assert meta['sources']
+    for path in meta['sources']:
+        assert 'maint-guide' not in path and '/man/vi' not in path and '/share/man/' not in path
+    assert ts._is_reserved('/usr/share/doc/maint-guide-vi/html/index.vi.html')
+    assert ts._is_reserved('/usr/share/man/vi/man1/ls.1.gz')
+    assert not ts._is_reserved('/usr/share/locale/vi/LC_MESSAGES/coreutils.mo')
+
+
+def _write_mo(path, pairs):
+    """Minimal little-endian GNU .mo writer (header entry + pairs)."""
+    pairs = [(b'', b'Content-Type: text/plain; charset=UTF-8\n')] + \
+            [(a.encode(), b.encode()) for a, b in pairs]
+    n = len(pairs)
+    orig_tab, trans_tab = 28, 28 + 8 * n
+    data_off = 28 + 16 * n
+    blob, otab, ttab = b'', b'', b''
+    for msgid, _ in pairs:
+        otab += struct.pack('<2I', len(msgid), data_off + len(blob))
+        blob += msgid + b'\0'
+    for _, msgstr in pairs:
+        ttab += struct.pack('<2I', len(msgstr), data_off + len(blob))
+        blob += msgstr + b'\0'
+    head = struct.pack('<7I', 0x950412de, 0, n, orig_tab, trans_tab, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(head + otab + ttab + blob)
+
+
+def test_reserved_paths_are_skipped_by_build(tmp_path, monkeypatch):
+    ok = tmp_path / 'share/locale/vi/LC_MESSAGES/demo.mo'
+    bad = tmp_path / 'share/doc/maint-guide-vi/LC_MESSAGES/demo.mo'
+    _write_mo(ok, [('Open file', '~Mở tệp %s…'), ('Save', 'Lưu tài liệu hiện thời')])
+    _write_mo(bad, [('Secret', 'Câu này thuộc về gói dành riêng để đánh giá')])
+    monkeypatch.setattr(ts, 'LO_HELP', str(tmp_path / 'nohelp'))
+    monkeypatch.setattr(ts, 'MO_GLOBS', (str(ok), str(bad)))
+    monkeypatch.setattr(ts, 'XCD_FILES', ())
+    monkeypatch.setattr(ts, 'LANGPACK_GLOBS', ())
+    counts = ts.build_corpus(str(tmp_path / 'cache'), CHARSET)
+    text = (tmp_path / 'cache/prose-train.txt').read_text(encoding='utf-8') + \
+        (tmp_path / 'cache/prose-val.txt').read_text(encoding='utf-8')
+    assert 'Mở tệp...' in text and 'Lưu tài liệu hiện thời' in text
+    assert 'dành riêng' not in text
+    meta = json.loads((tmp_path / 'cache/corpus.json').read_text(encoding='utf-8'))
+    assert str(ok) in meta['sources'] and str(bad) not in meta['sources']
+    assert counts['prose-train'] + counts['prose-val'] == 2
+
+
+@pytest.mark.parametrize('raw, want', [
+    ('\u201c~Mở tệp %s\u2026\u201d', '"Mở tệp..."'),
+    ('Tập tin (_F)', 'Tập tin'),
+    ('<b>Lưu</b>&nbsp;tài   liệu \u2013 nhanh', 'Lưu tài liệu - nhanh'),
+    ('Nhãn « cập nhật »', 'Nhãn "cập nhật"'),
+    ('Đã xoá {0} tệp trong $(ARG1)', 'Đã xoá tệp trong'),
+    ('Tie\u0302\u0301ng Vie\u0323\u0302t', 'Tiếng Việt'),          # decomposed -> NFC
+])
+def test_clean(raw, want):
+    assert ts._clean(raw) == want
+
+
+def test_read_number():
+    assert ts._read_number(1250000) == 'một triệu hai trăm năm mươi nghìn'
+    assert ts._read_number(21) == 'hai mươi mốt'
+    assert ts._read_number(105) == 'một trăm linh năm'
+    assert ts._read_number(15) == 'mười lăm'
+    assert ts._read_number(2000300) == 'hai triệu ba trăm'
+
+
+@pytest.mark.parametrize('split', ['train', 'val'])
+@pytest.mark.parametrize('lo, hi', [(1, 48), (5, 20), (30, 64), (1, 3)])
+def test_samples_valid(cache, split, lo, hi):
+    chars = set(CHARSET)
+    sampler = ts.TextSampler(split, CHARSET, str(cache), min_chars=lo, max_chars=hi)
+    rng = random.Random(123)
+    kinds = set()
+    for _ in range(3000):
+        text, kind = sampler.sample(rng)
+        kinds.add(kind)
+        assert kind in ts.KINDS
+        assert lo <= len(text) <= hi, (text, kind)
+        assert set(text) <= chars, (text, kind)
+        assert text == text.strip() and '  ' not in text, (text, kind)
+    if lo <= 5 and hi >= 20:
+        assert kinds >= {'prose', 'words', 'name', 'date', 'phone'}
+
+
+def test_all_caps_share(cache):
+    sampler = ts.TextSampler('train', CHARSET, str(cache))
+    rng = random.Random(5)
+    texts = [sampler.sample(rng)[0] for _ in range(5000)]
+    caps = sum(t.isupper() for t in texts) / len(texts)
+    assert 0.08 < caps < 0.30
+
+
+def test_deterministic(cache):
+    a = ts.TextSampler('train', CHARSET, str(cache))
+    b = ts.TextSampler('train', CHARSET, str(cache))
+    ra, rb = random.Random(7), random.Random(7)
+    seq_a = [a.sample(ra) for _ in range(2000)]
+    assert seq_a == [b.sample(rb) for _ in range(2000)]
+    rc = random.Random(8)
+    assert seq_a != [a.sample(rc) for _ in range(2000)]
+
+
+def test_sampling_is_cheap(cache):
+    sampler = ts.TextSampler('train', CHARSET, str(cache))
+    rng = random.Random(0)
+    t0 = time.perf_counter()
+    for _ in range(10000):
+        sampler.sample(rng)
+    assert (time.perf_counter() - t0) / 10000 < 200e-6
+
+
+def test_prose_splits_disjoint(cache):
+    train = set(_lines(cache / 'prose-train.txt'))
+    val = set(_lines(cache / 'prose-val.txt'))
+    assert train and val and not (train & val)
+    # also after folding case and punctuation, so trivial variants can't leak
+    assert not ({ts._fold(x) for x in train} & {ts._fold(x) for x in val})
+
+
+def _given_names(cache, split, n=3000):
+    sampler = ts.TextSampler(split, CHARSET, str(cache), weights={'name': 1})
+    rng = random.Random(11)
+    return {sampler.sample(rng)[0].split()[-1].casefold() for _ in range(n)}
+
+
+def test_val_names_held_out(cache):
+    train, val = _given_names(cache, 'train'), _given_names(cache, 'val')
+    assert len(val) > 10 and len(train) > 40
+    assert not (train & val)
+    for items in (ts.GIVEN, ts.STREETS, ts.WARDS, ts.DISTRICTS):
+        tr, va = ts._holdout(items, 'train'), ts._holdout(items, 'val')
+        assert va and not (set(tr) & set(va)) and sorted(tr + va) == sorted(items)
+
+
+def test_bad_arguments(cache):
+    with pytest.raises(ValueError):
+        ts.TextSampler('test', CHARSET, str(cache))
+    with pytest.raises(ValueError):
+        ts.TextSampler('train', CHARSET, str(cache), weights={'poetry': 1})
+    with pytest.raises(ValueError):
+        ts.TextSampler('train', CHARSET, str(cache), min_chars=10, max_chars=5)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs (as root, idempotent).
+# apt-get update runs only when something is missing, so a second run is quick.
+set -euo pipefail
+
+# Trainer: Debian's torch 1.13.1 (the same version as libtorch-dev, so
+# TorchScript files move between them), OpenBLAS (without it torch multiplies
+# fp32 matrices with the reference BLAS, ~15x slower), image and font tools.
+TRAINER=(python3 python3-torch libopenblas0-openmp python3-numpy python3-pil python3-opencv
+  python3-fonttools python3-pytest)
+
+# Text sources for synthetic lines: Vietnamese documentation, translations and
+# a word list. maint-guide-vi and manpages-vi are reserved for the project's
+# independent evaluation and are never installed or read.
+TEXT=(libreoffice-help-vi libreoffice-l10n-vi hunspell-vi)
+
+# Fonts. Each is still checked for every vocabulary glyph before use; the
+# reserved evaluation fonts (gentium*, charis*, texgyre, ebgaramond) are
+# never installed here and are excluded by path if present.
+FONTS=(fonts-dejavu-core fonts-dejavu-extra fonts-noto-core fonts-roboto-unhinted fonts-roboto-slab
+  fonts-open-sans fonts-lato fonts-liberation2 fonts-freefont-ttf fonts-crosextra-carlito
+  fonts-crosextra-caladea fonts-inter fonts-cantarell fonts-comic-neue fonts-vollkorn fonts-firacode
+  fonts-noto-mono fonts-linuxlibertine fonts-urw-base35 fonts-paratype fonts-jetbrains-mono fonts-hack
+  fonts-croscore fonts-league-spartan fonts-oxygen fonts-quicksand fonts-sil-andika fonts-sil-doulos
+  fonts-manrope fonts-b612 fonts-cabin fonts-dosis fonts-karla fonts-play fonts-yrsa-rasa fonts-comfortaa
+  fonts-courier-prime fonts-go fonts-junicode fonts-stix fonts-sora fonts-jura fonts-lmodern
+  fonts-opendyslexic fonts-bebas-neue fonts-anonymous-pro fonts-cmu)
+
+PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}")
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every test. This is the README's test command and what .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+# Debian's python with torch (the first python3 on PATH may be another one).
+/usr/bin/python3 -m pytest -q tests/trainer
