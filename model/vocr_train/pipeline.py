@@ -39,6 +39,10 @@ CNN_VARIANTS = ("fp32", "ptq", "qat")
 SEQ_VARIANTS = ("fp32", "dynamic")
 
 
+class Incomplete(Exception):
+    """A training stage stopped at its step budget; run the pipeline again to go on."""
+
+
 def load_config(path: str) -> dict:
     """Read a JSON config; relative paths in it are relative to model/."""
     with open(path, encoding="utf-8") as f:
@@ -104,9 +108,12 @@ def step_train(cfg: dict) -> None:
     manifest = contract(cfg, model)
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     result = train_loop(model, cfg, cfg["train"], "fp32", cfg["paths"]["run"], batches(cfg, manifest),
-                        lambda m: evaluate(m.backbone, m.seq, manifest, subsets), Vocab().pad)
-    torch.save(model.state_dict(), run_file(cfg, "fp32.pt"))
+                        lambda m: evaluate(m.backbone, m.seq, manifest, subsets), Vocab().pad,
+                        budget=cfg["step_budget"])
     print("fp32:", result)
+    if not result["complete"]:
+        raise Incomplete(f"fp32 training stopped at step {result['steps']} of {cfg['train']['steps']}")
+    torch.save(model.state_dict(), run_file(cfg, "fp32.pt"))
 
 
 def calibration_images(cfg: dict, manifest: dict) -> List[torch.Tensor]:
@@ -139,10 +146,12 @@ def step_qat(cfg: dict) -> None:
         model, cfg, qat, "qat", cfg["paths"]["run"], batches(cfg, manifest),
         # Score the converted int8 CNN, not only the fake-quant one.
         lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets), Vocab().pad,
-        on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]))
+        on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]), budget=cfg["step_budget"])
+    print("qat:", result)
+    if not result["complete"]:
+        raise Incomplete(f"QAT stopped at step {result['steps']} of {qat['steps']}")
     torch.jit.save(torch.jit.script(quantize.convert_backbone(model.backbone)), run_file(cfg, "qat_cnn.pt"))
     torch.save(model.seq.state_dict(), run_file(cfg, "qat_seq.pt"))
-    print("qat:", result)
 
 
 def step_export(cfg: dict) -> None:
@@ -168,7 +177,7 @@ def step_export(cfg: dict) -> None:
 
 
 def training_info(cfg: dict) -> dict:
-    info = {"config": {k: v for k, v in cfg.items() if k != "paths"}, "seed": cfg["seed"]}
+    info = {"config": {k: v for k, v in cfg.items() if k not in ("paths", "step_budget")}, "seed": cfg["seed"]}
     for stage in ("fp32", "qat"):
         path = run_file(cfg, f"{stage}.ckpt")
         if os.path.exists(path):
@@ -205,8 +214,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
     parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of: " + ",".join(STEPS))
+    parser.add_argument("--step-budget", type=int, default=0,
+                        help="train at most this many steps in this call, checkpoint and stop (0: no limit)")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
+    cfg["step_budget"] = args.step_budget
     steps = args.steps.split(",")
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
@@ -217,7 +229,11 @@ def main(argv=None) -> int:
         if step in steps:
             start = time.time()
             print(f"== {step}", flush=True)
-            globals()[f"step_{step}"](cfg)
+            try:
+                globals()[f"step_{step}"](cfg)
+            except Incomplete as e:
+                print(f"== {e}; run the same command again to resume", flush=True)
+                return 3
             print(f"== {step} done in {time.time() - start:.0f} s", flush=True)
     return 0
 

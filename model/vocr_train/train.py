@@ -62,10 +62,11 @@ class JsonLog:
 
 def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_dir: str,
                make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]], evaluate_fn: Callable[[torch.nn.Module], Dict], pad: int,
-               on_step: Optional[Callable[[torch.nn.Module, int], None]] = None) -> Dict:
+               on_step: Optional[Callable[[torch.nn.Module, int], None]] = None, budget: int = 0) -> Dict:
     """Train `model` for stage['steps'] steps; resumes from run_dir/<name>.ckpt if present.
 
-    `make_loader(step)` gives the batches from `step` on.
+    `make_loader(step)` gives the batches from `step` on. A `budget` > 0 stops
+    after that many steps in this call (checkpointed), for training in slices.
     """
     set_threads(cfg["train"]["threads"])
     ckpt_path = os.path.join(run_dir, f"{name}.ckpt")
@@ -90,9 +91,10 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         model.to(memory_format=torch.channels_last)
     smoothing = cfg["train"].get("label_smoothing", 0.0)
     window = {"start": time.perf_counter(), "images": 0, "wait": 0.0, "loss": 0.0, "n": 0}
-    loader = iter(make_loader(step)) if step < stage["steps"] else iter(())
+    stop = min(stage["steps"], step + budget) if budget > 0 else stage["steps"]
+    loader = iter(make_loader(step)) if step < stop else iter(())
     model.train()
-    while step < stage["steps"]:
+    while step < stop:
         t0 = time.perf_counter()
         batch = next(loader)
         window["wait"] += time.perf_counter() - t0
@@ -121,9 +123,9 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
             model.train()
             log(stage=name, step=step, event="eval", **{f"{k}_{m}": v[m] for k, v in last_eval.items()
                                                         for m in ("cer", "line_acc")})
-        if step % cfg["train"]["checkpoint_every"] == 0 or step == stage["steps"]:
+        if step % cfg["train"]["checkpoint_every"] == 0 or step == stop:
             checkpoint()
     if channels_last:
         model.to(memory_format=torch.contiguous_format)
     model.eval()
-    return {"steps": step, "eval": last_eval}
+    return {"steps": step, "complete": step >= stage["steps"], "eval": last_eval}

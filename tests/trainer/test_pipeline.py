@@ -1,0 +1,98 @@
+"""Training learns, and the whole pipeline runs end to end on a smoke config."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from predictor import Predictor
+from vocr_train import data, pipeline
+from vocr_train.contract import input_spec
+from vocr_train.model import OcrModel
+from vocr_train.render import render_line
+from vocr_train.tiny_bundle import TINY_CONFIG
+from vocr_train.train import sequence_loss
+from vocr_train.vocab import Vocab
+
+# The corpus and font caches are shared with the real runs: building them is
+# deterministic and takes seconds, rebuilding them per test would dominate.
+CACHE = os.path.join(pipeline.MODEL_DIR, "build", "cache")
+
+
+def test_tiny_model_loss_falls_on_rendered_lines():
+    cfg = pipeline.load_config(TINY_CONFIG)
+    vocab = Vocab()
+    torch.manual_seed(0)
+    model = OcrModel(cfg, len(vocab)).train()
+    spec = input_spec(cfg, model.backbone.stride)
+    rng = np.random.default_rng(0)
+    font = data.font_families(CACHE, "train")[0][0]
+    texts = ["Hà Nội", "số 12", "Việt Nam", "ĐƯỜNG", "tiếng", "năm 2024", "Ừ", "ngày"]
+    batch = data.collate([(data.render_sample(t, font, "clean", rng, spec), vocab.encode(t)) for t in texts], vocab)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss = sequence_loss(model(batch["images"], batch["widths"], batch["inputs"]), batch["targets"], vocab.pad, 0.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5]), losses
+
+
+def test_render_line_reads_the_same_after_preprocessing():
+    """Training and serving preprocess through the same function: shapes follow the manifest."""
+    cfg = pipeline.load_config(TINY_CONFIG)
+    spec = input_spec(cfg, 4)
+    font = data.font_families(CACHE, "train")[0][0]
+    x = data.render_sample("Xin chào", font, "degraded", np.random.default_rng(3), spec)
+    assert x.shape[:2] == (1, spec["height"]) and x.shape[2] % spec["width_multiple"] == 0
+    assert x.dtype == np.float32 and -1.0 <= x.min() and x.max() <= 1.0
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """data -> train -> ptq -> qat -> export -> evaluate -> report on the tiny config."""
+    tmp = tmp_path_factory.mktemp("smoke")
+    with open(TINY_CONFIG) as f:
+        cfg = json.load(f)
+    cfg["paths"] = {"cache": CACHE, "val": str(tmp / "val"), "runs": str(tmp / "runs")}
+    cfg["export"]["repository"] = str(tmp / "repository")
+    config = tmp / "smoke.json"
+    config.write_text(json.dumps(cfg))
+    assert pipeline.main(["--config", str(config)]) == 0
+    return tmp, config
+
+
+def test_pipeline_writes_every_variant_and_the_report(smoke_run):
+    tmp, _ = smoke_run
+    report = json.load(open(tmp / "runs" / "smoke" / "report.json"))
+    assert set(report["variants"]) == {f"{c}-cnn_{s}-seq" for c in ("fp32", "ptq", "qat") for s in ("fp32", "dynamic")}
+    for v in report["variants"].values():
+        assert set(v["accuracy"]) == {"clean", "degraded"}
+        assert v["latency_ms"]["onednn"]["batch1"] > 0
+    shipped = Predictor(str(tmp / "repository" / "vocr_line"))
+    assert shipped.manifest["evaluation"]["variants"].keys() == report["variants"].keys()
+    assert shipped.manifest["training"]["fp32_steps"] == 40
+
+
+def test_interrupted_training_resumes_where_it_stopped(smoke_run):
+    """Two 20-step slices end where one uninterrupted 40-step run ends: same data, same weights."""
+    tmp, config = smoke_run
+    cfg = json.load(open(config))
+    cfg["paths"]["runs"] = str(tmp / "sliced-runs")
+    os.makedirs(tmp / "sliced")
+    sliced = tmp / "sliced" / "smoke.json"
+    sliced.write_text(json.dumps(cfg))
+    assert pipeline.main(["--config", str(sliced), "--steps", "train", "--step-budget", "20"]) == 3
+    run = tmp / "sliced-runs" / "smoke"
+    assert torch.load(run / "fp32.ckpt")["step"] == 20
+    assert not (run / "fp32.pt").exists()
+    assert pipeline.main(["--config", str(sliced), "--steps", "train"]) == 0
+    log = [json.loads(line) for line in open(run / "fp32.log.jsonl")]
+    assert [r["step"] for r in log if r.get("event") == "resume"] == [20]
+    whole = torch.load(tmp / "runs" / "smoke" / "fp32.pt")
+    resumed = torch.load(run / "fp32.pt")
+    for name, tensor in whole.items():
+        assert torch.allclose(tensor.float(), resumed[name].float(), atol=1e-4), name
