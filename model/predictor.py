@@ -81,6 +81,14 @@ def load_manifest(bundle_dir: str, verify: bool = True) -> dict:
     for part in ("cnn", "seq"):
         if part not in manifest["files"]:
             raise BundleError(f"{path}: files has no {part!r} entry")
+        name = manifest["files"][part].get("path", "")
+        if not name or os.path.isabs(name) or ".." in name.split("/"):
+            raise BundleError(f"{path}: files.{part}.path {name!r} must be a plain file name inside the bundle")
+    vocab = manifest["vocab"]
+    if vocab.get("size") != vocab.get("first_char_id", 0) + len(vocab.get("chars", "")):
+        raise BundleError(f"{path}: vocab.size {vocab.get('size')} != first_char_id + number of chars")
+    if manifest.get("dims", {}).get("vocab_size") != vocab["size"]:
+        raise BundleError(f"{path}: dims.vocab_size {manifest.get('dims', {}).get('vocab_size')} != vocab.size {vocab['size']}")
     if verify:
         for part, entry in manifest["files"].items():
             file_path = os.path.join(bundle_dir, entry["path"])
@@ -193,6 +201,20 @@ def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest:
     ]
 
 
+def read_sorted(cnn, seq, manifest: dict, images: Sequence[np.ndarray], batch_size: int) -> List[Reading]:
+    """Read images in batches of similar width (as the server's width buckets
+    group them); results come back in input order."""
+    inputs = [preprocess(im, manifest["input"]) for im in images]
+    order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[2])
+    out: List[Optional[Reading]] = [None] * len(inputs)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        batch, widths = pad_batch([inputs[i] for i in idx], manifest["input"]["pad_value"])
+        for i, r in zip(idx, greedy_decode(cnn, seq, batch, widths, manifest)):
+            out[i] = r
+    return out
+
+
 class Predictor:
     """Loads a bundle (verifying checksums) and reads batches of line images."""
 
@@ -233,10 +255,7 @@ class Predictor:
                 images.append(decode_image(data))
             except ImageError as e:
                 raise ImageError(f"{path}: {e}") from None
-        out: List[Reading] = []
-        for i in range(0, len(images), batch_size):
-            out.extend(self.recognize(images[i : i + batch_size]))
-        return out
+        return read_sorted(self.cnn, self.seq, self.manifest, images, batch_size)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

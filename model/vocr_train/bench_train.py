@@ -19,9 +19,7 @@ import torch
 
 from vocr_train.model import OcrModel, count_parameters
 from vocr_train.train import sequence_loss
-from vocr_train.vocab import Vocab
-
-MODEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from vocr_train.vocab import MODEL_DIR, Vocab
 
 NARROW = [[[16], [2, 2]], [[32], [2, 2]], [[64, 64], [2, 1]], [[128, 128], [2, 1]], [[192], [2, 1]]]
 WIDE = [[[32], [2, 2]], [[64], [2, 2]], [[128, 128], [2, 1]], [[256, 256], [2, 1]], [[256], [2, 1]]]

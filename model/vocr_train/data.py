@@ -11,6 +11,7 @@ The validation set is written once as PNG files plus `labels.tsv` per subset
 only, so its figures measure generalisation; the server's client evaluates
 the same files.
 """
+import itertools
 import os
 import random
 from typing import Dict, Iterator, List, Tuple
@@ -96,12 +97,21 @@ def init_worker(_worker_id: int) -> None:
     cv2.setNumThreads(1)
 
 
-def train_loader(cfg: dict, spec: dict, cache_dir: str, step: int) -> DataLoader:
-    """Batches from `step` on (a resumed run skips the chunks it has seen)."""
-    stream = TrainStream(cfg, spec, cache_dir, start_chunk=step // POOL_BATCHES)
+def train_loader(cfg: dict, spec: dict, cache_dir: str, step: int) -> Iterator[Dict[str, torch.Tensor]]:
+    """Batches from `step` on, the same ones an uninterrupted run would see there.
+
+    With W workers the DataLoader takes one batch from each worker in turn,
+    and each worker walks its own chunks of POOL_BATCHES batches: after
+    POOL_BATCHES * W batches every worker has used exactly one chunk. So a
+    resumed stream restarts at the last such boundary and skips the rest.
+    """
     workers = cfg["data"]["workers"]
-    return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
-                      prefetch_factor=4 if workers else 2, worker_init_fn=init_worker if workers else None)
+    cycle = POOL_BATCHES * max(1, workers)
+    base = step - step % cycle
+    stream = TrainStream(cfg, spec, cache_dir, start_chunk=base // POOL_BATCHES)
+    loader = DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
+                        prefetch_factor=4 if workers else 2, worker_init_fn=init_worker if workers else None)
+    return itertools.islice(iter(loader), step - base, None)
 
 
 def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from predictor import Reading, greedy_decode, pad_batch, preprocess
+from predictor import read_sorted
 from vocr_train.data import read_labels
 
 
@@ -45,26 +45,13 @@ def load_subset(folder: str, limit: int = 0) -> Tuple[List[np.ndarray], List[str
     return images, [text for _, text in pairs]
 
 
-def read_lines(cnn, seq, manifest: dict, images: Sequence[np.ndarray], batch_size: int) -> List[Reading]:
-    """Read images in width-sorted batches (as the server's bucketing would), results in input order."""
-    inputs = [preprocess(im, manifest["input"]) for im in images]
-    order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[2])
-    out: List[Reading] = [None] * len(inputs)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch, widths = pad_batch([inputs[i] for i in idx], manifest["input"]["pad_value"])
-        for i, r in zip(idx, greedy_decode(cnn, seq, batch, widths, manifest)):
-            out[i] = r
-    return out
-
-
 def evaluate(cnn, seq, manifest: dict, subsets: Dict[str, Tuple[List[np.ndarray], List[str]]],
              batch_size: int = 32) -> Dict[str, Dict[str, float]]:
     """Score each subset; `subsets` maps a name to (images, texts)."""
     results = {}
     for name, (images, texts) in subsets.items():
         start = time.perf_counter()
-        readings = read_lines(cnn, seq, manifest, images, batch_size)
+        readings = read_sorted(cnn, seq, manifest, images, batch_size)
         results[name] = score(texts, [r.text for r in readings])
         results[name]["seconds"] = time.perf_counter() - start
     return results

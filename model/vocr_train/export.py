@@ -10,6 +10,7 @@ import datetime
 import io
 import json
 import os
+import shutil
 from typing import Dict, Optional
 
 import torch
@@ -31,6 +32,11 @@ QUANT_SEQ = {
     "dynamic": {"scheme": "dynamic int8", "modules": ["GRU", "GRUCell", "Linear"], "weights": "int8 per-tensor",
                 "activations": "quantized per call"},
 }
+VARIANTS = [(cnn, seq) for cnn in QUANT_CNN for seq in QUANT_SEQ]
+
+
+def variant_name(cnn: str, seq: str) -> str:
+    return f"{cnn}-cnn_{seq}-seq"
 
 
 def scripted_bytes(module: torch.nn.Module) -> int:
@@ -56,8 +62,15 @@ def write_manifest(bundle_dir: str, manifest: dict) -> None:
 def export_bundle(bundle_dir: str, cfg: dict, cnn: torch.nn.Module, seq: torch.nn.Module,
                   fp32_cnn: Backbone, fp32_seq: SeqModel, cnn_quant: str, seq_quant: str, engine: str,
                   evaluation: Optional[Dict] = None, training: Optional[Dict] = None) -> dict:
-    """Script and save both parts, then write the manifest describing them."""
-    os.makedirs(bundle_dir, exist_ok=True)
+    """Script and save both parts and write the manifest describing them.
+
+    The bundle is assembled in a sibling directory and renamed into place, so
+    a server watching the repository never sees a half-written version.
+    """
+    final_dir = bundle_dir.rstrip(os.sep)
+    bundle_dir = final_dir + ".partial"
+    shutil.rmtree(bundle_dir, ignore_errors=True)
+    os.makedirs(bundle_dir)
     torch.jit.save(torch.jit.script(cnn.eval()), os.path.join(bundle_dir, CNN_FILE))
     torch.jit.save(torch.jit.script(seq.eval()), os.path.join(bundle_dir, SEQ_FILE))
     vocab = Vocab()
@@ -80,10 +93,15 @@ def export_bundle(bundle_dir: str, cfg: dict, cnn: torch.nn.Module, seq: torch.n
         },
         "dims": {"features": m["features"], "memory": 2 * m["enc_hidden"], "attention": m["attn"],
                  "hidden": m["dec_hidden"], "vocab_size": len(vocab)},
-        "evaluation": evaluation or {},
+        "evaluation": evaluation or {"variants": {}, "note": "not evaluated yet: run the evaluate and report steps"},
         "training": training or {},
     }
     write_manifest(bundle_dir, manifest)
+    if os.path.exists(final_dir):
+        shutil.rmtree(final_dir + ".old", ignore_errors=True)
+        os.rename(final_dir, final_dir + ".old")
+    os.rename(bundle_dir, final_dir)
+    shutil.rmtree(final_dir + ".old", ignore_errors=True)
     return manifest
 
 

@@ -4,6 +4,15 @@ scan_fonts() walks /usr/share/fonts, keeps only fonts that can render every
 vocabulary character, and splits them by *family* into train/val lists so
 that validation measures generalisation to unseen type designs.
 
+The split is committed in model/font_split.json ({"val": [...], "train":
+[...]} of family keys), so installing or removing a font package never moves
+a family from one side to the other.  A listed family always goes to its
+listed side.  A kept family that is not listed goes to train, unless its
+stable hash puts it in val (_stable_unit(key) < VAL_FRACTION: the same
+~15% of unknown families on every machine, decided by the name alone, so
+no other family can change the outcome).  Add new families to the file to
+fix their side for good; never move a listed one.
+
 Besides the keep/drop decision the scan also writes *unhinted* copies of
 hinted TrueType fonts into the cache dir.  FreeType runs each glyph's
 hinting bytecode on every render and for fonts such as Noto, Tinos,
@@ -19,6 +28,7 @@ import io
 import json
 import logging
 import os
+import re
 import unicodedata
 
 from PIL import ImageFont
@@ -26,7 +36,11 @@ from fontTools.ttLib import TTFont
 
 FONT_ROOT = '/usr/share/fonts'
 # Bump when the keep/drop rules or the cache layout change.
-SCAN_VERSION = 4
+SCAN_VERSION = 6
+
+# The committed train/val split of families (see the module docstring).
+SPLIT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          'font_split.json')
 
 # Fonts reserved for independent evaluation: never train or validate on
 # them, whatever font packages happen to be installed.
@@ -72,8 +86,8 @@ SERIF_HINTS = ('serif', 'slab', 'libertine', 'vollkorn', 'junicode', 'doulos',
                'concrete', 'tinos', 'yrsa', 'caladea')
 MONO_HINTS = ('mono', 'typewriter', 'code', 'courier', 'cousine')
 
+# Share of families *not listed in SPLIT_FILE* that go to val, by stable hash.
 VAL_FRACTION = 0.15
-MIN_VAL_FAMILIES = 3
 
 # original path -> unhinted copy used for rendering
 _RENDER_PATHS = {}
@@ -104,7 +118,9 @@ def _prefilter_reason(path):
     name = os.path.basename(path).lower()
     if is_reserved(path):
         return 'reserved for independent evaluation'
-    if any(k in name for k in NON_TEXT_KEYWORDS):
+    # Keywords must start a word: 'icon' is in 'SemiCondensed'.
+    words = re.findall(r'[A-Z]?[a-z]+|[A-Z]+(?![a-z])', os.path.basename(path))
+    if any(w.lower().startswith(k) for w in words for k in NON_TEXT_KEYWORDS):
         return 'symbol/emoji/math/icon font'
     if name.startswith('noto') and not name.startswith(NOTO_LATIN_PREFIXES):
         return 'Noto font for a non-Latin script or symbols'
@@ -248,35 +264,41 @@ def _stable_unit(text):
     return int(hashlib.sha1(text.encode()).hexdigest()[:12], 16) / float(16 ** 12)
 
 
-def split_families(families):
-    """families: {key: category} -> set of val family keys.
+def load_split(split_file=SPLIT_FILE):
+    """The committed split: {'val': set, 'train': set, 'sha1': hex of the file}."""
+    with open(split_file, 'rb') as f:
+        raw = f.read()
+    data = json.loads(raw.decode('utf-8'))
+    val, train = set(data['val']), set(data['train'])
+    if val & train:
+        raise ValueError('%s lists families on both sides: %s'
+                         % (split_file, sorted(val & train)))
+    return {'val': val, 'train': train, 'sha1': hashlib.sha1(raw).hexdigest()}
 
-    Families are ranked by a stable hash of their name.  Val first gets the
-    best-ranked serif, sans and mono family (when the kept fonts have one),
-    then is filled up in rank order to ~VAL_FRACTION of all families (at
-    least MIN_VAL_FAMILIES).  Ranking rather than thresholding the hash
-    keeps the val share close to the target for a few dozen families.
+
+def split_families(families, split):
+    """families: iterable of family keys; split: load_split()'s dict.
+
+    Returns {key: (side, how)}: side 'train' or 'val'; how 'file' for a listed
+    family (always on its listed side), 'hash' for one that is not listed
+    (val when _stable_unit(key) < VAL_FRACTION, else train).  The side of
+    each family depends only on the file and its own name, never on which
+    other families are present.
     """
-    order = sorted(families, key=lambda k: (_stable_unit(k), k))
-    n_val = max(MIN_VAL_FAMILIES, int(round(VAL_FRACTION * len(families))))
-    n_val = min(n_val, len(families) - 1)  # always leave something to train on
-    val = []
-    for cat in ('serif', 'sans', 'mono'):
-        for k in order:
-            if families[k] == cat and len(val) < n_val:
-                val.append(k)
-                break
-    for k in order:
-        if len(val) >= n_val:
-            break
-        if k not in val:
-            val.append(k)
-    return set(val)
+    out = {}
+    for k in families:
+        if k in split['val']:
+            out[k] = ('val', 'file')
+        elif k in split['train']:
+            out[k] = ('train', 'file')
+        else:
+            out[k] = ('val' if _stable_unit(k) < VAL_FRACTION else 'train', 'hash')
+    return out
 
 
-def _cache_key(charset, files):
+def _cache_key(charset, files, split_sha1):
     h = hashlib.sha1()
-    h.update(('v%d\0%s\0' % (SCAN_VERSION, charset)).encode())
+    h.update(('v%d\0%s\0%s\0' % (SCAN_VERSION, charset, split_sha1)).encode())
     for p in files:
         try:
             st = os.stat(p)
@@ -286,17 +308,20 @@ def _cache_key(charset, files):
     return h.hexdigest()
 
 
-def scan_fonts(charset, cache_dir, font_root=FONT_ROOT):
+def scan_fonts(charset, cache_dir, font_root=FONT_ROOT, split_file=SPLIT_FILE):
     """Find fonts covering `charset` and split them by family.
 
     Returns {'train': [paths], 'val': [paths], 'dropped': {path: reason},
-    'families': {family: {'split', 'category', 'paths'}}}.
-    The result is cached as JSON in cache_dir (invalidated by any change in
-    charset, scan rules or installed font files).
+    'families': {family: {'split', 'category', 'paths', 'assigned'}}};
+    'assigned' is 'file' when split_file lists the family, 'hash' otherwise
+    (see split_families).  The result is cached as JSON in cache_dir
+    (invalidated by any change in charset, scan rules, split file or
+    installed font files).
     """
     os.makedirs(cache_dir, exist_ok=True)
+    split = load_split(split_file)
     files = _list_font_files(font_root)
-    key = _cache_key(charset, files)
+    key = _cache_key(charset, files, split['sha1'])
     cache_file = os.path.join(cache_dir, 'font_scan.json')
     try:
         with open(cache_file, encoding='utf-8') as f:
@@ -349,15 +374,15 @@ def scan_fonts(charset, cache_dir, font_root=FONT_ROOT):
     for fam, members in fam_members.items():
         cats = [m['category'] for m in members]
         fam_category[fam] = max(sorted(set(cats)), key=cats.count)
-    val_fams = split_families(fam_category)
+    sides = split_families(fam_members, split)
 
     result = {'train': [], 'val': [], 'dropped': dropped, 'families': {}}
     for fam in sorted(fam_members):
-        split = 'val' if fam in val_fams else 'train'
+        side, how = sides[fam]
         paths = sorted(m['path'] for m in fam_members[fam])
-        result[split].extend(paths)
-        result['families'][fam] = {'split': split, 'category': fam_category[fam],
-                                   'paths': paths}
+        result[side].extend(paths)
+        result['families'][fam] = {'split': side, 'category': fam_category[fam],
+                                   'paths': paths, 'assigned': how}
     result['train'].sort()
     result['val'].sort()
 

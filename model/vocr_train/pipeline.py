@@ -8,12 +8,15 @@ Steps, in order (each reads what the previous ones left in the run directory
   data      build the text corpus cache, scan fonts, render the validation set
   train     fp32 training with teacher forcing (resumable)              -> fp32.ckpt, fp32.pt
   ptq       post-training static quantization of the CNN (baseline)     -> ptq_cnn.pt
-  qat       QAT fine-tune; each eval converts and scores the int8 CNN   -> qat.ckpt, qat_cnn.pt, qat_seq.pt
+  qat       QAT fine-tune of the CNN; each eval scores the converted int8 CNN -> qat.ckpt, qat_cnn.pt
   export    six variant bundles (fp32/PTQ/QAT CNN x fp32/dynamic-int8 decoder), and the shipped one
   evaluate  CER, line accuracy, size and latency of every variant       -> report.json
   report    the table into every manifest and (if configured) model/README.md
 """
 import argparse
+import copy
+import hashlib
+import itertools
 import json
 import os
 import sys
@@ -22,21 +25,19 @@ from typing import Dict, List
 
 import torch
 
+from predictor import sha256_file
 from vocr_train import data, quantize
 from vocr_train.contract import runtime_manifest
 from vocr_train.evaluate import evaluate, load_subset
-from vocr_train.export import export_bundle, update_manifest
+from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
 from vocr_train.model import OcrModel, count_macs, count_parameters
-from vocr_train.report import measure_variants, write_report
 from vocr_train.render import scan_fonts
+from vocr_train.report import measure_variants, write_report
 from vocr_train.text_sources import build_corpus
 from vocr_train.train import set_threads, train_loop
-from vocr_train.vocab import Vocab
+from vocr_train.vocab import MODEL_DIR, Vocab
 
-MODEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STEPS = ("data", "train", "ptq", "qat", "export", "evaluate", "report")
-CNN_VARIANTS = ("fp32", "ptq", "qat")
-SEQ_VARIANTS = ("fp32", "dynamic")
+SHIPPED = ("qat", "dynamic")
 
 
 class Incomplete(Exception):
@@ -44,14 +45,18 @@ class Incomplete(Exception):
 
 
 def load_config(path: str) -> dict:
-    """Read a JSON config; relative paths in it are relative to model/."""
+    """Read a JSON config. Relative paths in it are relative to model/; the
+    resolved ones go to cfg['paths'], the file's own content to cfg['source']."""
     with open(path, encoding="utf-8") as f:
-        cfg = json.load(f)
+        source = json.load(f)
+    cfg = copy.deepcopy(source)
+    cfg["source"] = source
     paths = cfg.setdefault("paths", {})
     for key, default in (("cache", "build/cache"), ("val", "build/val"), ("runs", "build/runs")):
         paths[key] = os.path.join(MODEL_DIR, paths.get(key, default))
     paths["run"] = os.path.join(paths["runs"], os.path.splitext(os.path.basename(path))[0])
-    cfg["export"]["repository"] = os.path.join(MODEL_DIR, cfg["export"]["repository"])
+    paths["repository"] = os.path.join(MODEL_DIR, cfg["export"]["repository"])
+    cfg.setdefault("step_budget", 0)
     return cfg
 
 
@@ -60,11 +65,11 @@ def run_file(cfg: dict, name: str) -> str:
 
 
 def shipped_dir(cfg: dict) -> str:
-    return os.path.join(cfg["export"]["repository"], cfg["name"], str(cfg["export"]["version"]))
+    return os.path.join(cfg["paths"]["repository"], cfg["name"], str(cfg["export"]["version"]))
 
 
 def variant_dir(cfg: dict, cnn: str, seq: str) -> str:
-    return run_file(cfg, os.path.join("variants", f"{cnn}-cnn_{seq}-seq"))
+    return run_file(cfg, os.path.join("variants", variant_name(cnn, seq)))
 
 
 def val_subsets(cfg: dict, limit: int = 0) -> Dict:
@@ -86,17 +91,32 @@ def contract(cfg: dict, model: OcrModel) -> dict:
     return runtime_manifest(cfg, model.backbone.stride, Vocab())
 
 
+def fingerprint(cfg: dict, stage: str, **extra) -> dict:
+    """What a training stage's result depends on (bookkeeping such as log intervals left out)."""
+    bookkeeping = ("log_every", "eval_every", "checkpoint_every", "threads")
+    return dict({k: cfg[k] for k in ("seed", "input", "model", "data")},
+                stage={k: v for k, v in cfg[stage].items() if k not in bookkeeping}, **extra)
+
+
 def step_data(cfg: dict) -> None:
     charset = Vocab().chars
-    print("corpus:", build_corpus(cfg["paths"]["cache"], charset))
+    corpus = build_corpus(cfg["paths"]["cache"], charset)
     fonts = scan_fonts(charset, cfg["paths"]["cache"])
-    print(f"fonts: {len(fonts['train'])} train, {len(fonts['val'])} val, {len(fonts['dropped'])} dropped")
+    print(f"corpus: {corpus}; fonts: {len(fonts['train'])} train, {len(fonts['val'])} val, "
+          f"{len(fonts['dropped'])} dropped")
+    # The set is rebuilt whenever anything it is drawn from changes.
+    key = {"seed": cfg["seed"], "val_lines": cfg["data"]["val_lines"], "max_chars": cfg["data"]["max_chars"],
+           "corpus": corpus, "fonts": hashlib.sha256("\n".join(fonts["val"]).encode()).hexdigest()}
     marker = os.path.join(cfg["paths"]["val"], "done.json")
-    if not os.path.exists(marker):
-        counts = data.write_val_set(cfg, cfg["paths"]["cache"], cfg["paths"]["val"])
-        with open(marker, "w") as f:
-            json.dump(counts, f)
-    print("validation set:", open(marker).read())
+    if os.path.exists(marker):
+        with open(marker) as f:
+            if json.load(f).get("key") == key:
+                print("validation set: up to date")
+                return
+    counts = data.write_val_set(cfg, cfg["paths"]["cache"], cfg["paths"]["val"])
+    with open(marker, "w") as f:
+        json.dump({"key": key, "counts": counts}, f)
+    print("validation set:", counts)
 
 
 def batches(cfg: dict, manifest: dict):
@@ -109,7 +129,7 @@ def step_train(cfg: dict) -> None:
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     result = train_loop(model, cfg, cfg["train"], "fp32", cfg["paths"]["run"], batches(cfg, manifest),
                         lambda m: evaluate(m.backbone, m.seq, manifest, subsets), Vocab().pad,
-                        budget=cfg["step_budget"])
+                        fingerprint(cfg, "train"), budget=cfg["step_budget"])
     print("fp32:", result)
     if not result["complete"]:
         raise Incomplete(f"fp32 training stopped at step {result['steps']} of {cfg['train']['steps']}")
@@ -117,15 +137,10 @@ def step_train(cfg: dict) -> None:
 
 
 def calibration_images(cfg: dict, manifest: dict) -> List[torch.Tensor]:
-    """Training batches for PTQ calibration, drawn from the end of the stream (not seen in training)."""
+    """Training batches for PTQ calibration, from far down the stream (not seen in training)."""
     loader = data.train_loader(dict(cfg, data=dict(cfg["data"], workers=0)), manifest["input"],
                                cfg["paths"]["cache"], step=10 ** 8)
-    batches = []
-    for batch in loader:
-        batches.append(batch["images"])
-        if len(batches) == cfg["ptq"]["calibration_batches"]:
-            return batches
-    return batches
+    return [b["images"] for b in itertools.islice(loader, cfg["ptq"]["calibration_batches"])]
 
 
 def step_ptq(cfg: dict) -> None:
@@ -140,44 +155,26 @@ def step_qat(cfg: dict) -> None:
     model = load_fp32(cfg)
     manifest = contract(cfg, model)
     quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
+    # Only the CNN is fine-tuned: the decoder stays the fp32 one, so QAT and
+    # PTQ rows of the report differ in how the CNN was quantized and nothing else.
+    model.seq.requires_grad_(False)
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     qat = cfg["qat"]
     result = train_loop(
         model, cfg, qat, "qat", cfg["paths"]["run"], batches(cfg, manifest),
         # Score the converted int8 CNN, not only the fake-quant one.
         lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets), Vocab().pad,
+        fingerprint(cfg, "qat", fp32=sha256_file(run_file(cfg, "fp32.pt"))),
         on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]), budget=cfg["step_budget"])
     print("qat:", result)
     if not result["complete"]:
         raise Incomplete(f"QAT stopped at step {result['steps']} of {qat['steps']}")
     torch.jit.save(torch.jit.script(quantize.convert_backbone(model.backbone)), run_file(cfg, "qat_cnn.pt"))
-    torch.save(model.seq.state_dict(), run_file(cfg, "qat_seq.pt"))
-
-
-def step_export(cfg: dict) -> None:
-    quantize.use_engine(cfg["engine"])
-    fp32 = load_fp32(cfg)
-    qat_seq = new_model(cfg).seq
-    qat_seq.load_state_dict(torch.load(run_file(cfg, "qat_seq.pt")))
-    cnns = {"fp32": fp32.backbone, "ptq": torch.jit.load(run_file(cfg, "ptq_cnn.pt")),
-            "qat": torch.jit.load(run_file(cfg, "qat_cnn.pt"))}
-    training = training_info(cfg)
-    for cnn in CNN_VARIANTS:
-        # The QAT variant keeps the decoder fine-tuned alongside the fake-quant CNN.
-        seq_fp32 = qat_seq.eval() if cnn == "qat" else fp32.seq
-        for seq in SEQ_VARIANTS:
-            seq_module = quantize.dynamic_seq(seq_fp32) if seq == "dynamic" else seq_fp32
-            targets = [variant_dir(cfg, cnn, seq)]
-            if (cnn, seq) == ("qat", "dynamic"):
-                targets.append(shipped_dir(cfg))
-            for target in targets:
-                export_bundle(target, cfg, cnns[cnn], seq_module, fp32.backbone, seq_fp32, cnn, seq,
-                              cfg["engine"], training=training)
-                print("exported", target)
 
 
 def training_info(cfg: dict) -> dict:
-    info = {"config": {k: v for k, v in cfg.items() if k not in ("paths", "step_budget")}, "seed": cfg["seed"]}
+    """The exact config as written, the seed, and each stage's steps and last in-training evaluation."""
+    info = {"config": cfg["source"], "seed": cfg["seed"]}
     for stage in ("fp32", "qat"):
         path = run_file(cfg, f"{stage}.ckpt")
         if os.path.exists(path):
@@ -187,9 +184,24 @@ def training_info(cfg: dict) -> dict:
     return info
 
 
+def step_export(cfg: dict) -> None:
+    quantize.use_engine(cfg["engine"])
+    fp32 = load_fp32(cfg)
+    cnns = {"fp32": fp32.backbone, "ptq": torch.jit.load(run_file(cfg, "ptq_cnn.pt")),
+            "qat": torch.jit.load(run_file(cfg, "qat_cnn.pt"))}
+    seqs = {"fp32": fp32.seq, "dynamic": quantize.dynamic_seq(fp32.seq)}
+    training = training_info(cfg)
+    for cnn, seq in VARIANTS:
+        targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == SHIPPED else [])
+        for target in targets:
+            export_bundle(target, cfg, cnns[cnn], seqs[seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
+                          training=training)
+            print("exported", target)
+
+
 def step_evaluate(cfg: dict) -> None:
     model = load_fp32(cfg)
-    variants = {f"{c}-cnn_{s}-seq": variant_dir(cfg, c, s) for c in CNN_VARIANTS for s in SEQ_VARIANTS}
+    variants = {variant_name(c, s): variant_dir(cfg, c, s) for c, s in VARIANTS}
     report = measure_variants(variants, val_subsets(cfg), cfg["report"])
     report["model"] = {"parameters": count_parameters(model), "cnn_parameters": count_parameters(model.backbone),
                        "macs_per_line": {f"width {w}, {c} chars": count_macs(model, cfg, w, c)
@@ -203,11 +215,14 @@ def step_report(cfg: dict) -> None:
         report = json.load(f)
     readme = os.path.join(MODEL_DIR, "README.md") if cfg["report"].get("readme") else None
     table = write_report(report, readme, cfg)
-    for cnn in CNN_VARIANTS:
-        for seq in SEQ_VARIANTS:
-            update_manifest(variant_dir(cfg, cnn, seq), evaluation=report)
+    for cnn, seq in VARIANTS:
+        update_manifest(variant_dir(cfg, cnn, seq), evaluation=report)
     update_manifest(shipped_dir(cfg), evaluation=report)
     print(table)
+
+
+STEPS = {"data": step_data, "train": step_train, "ptq": step_ptq, "qat": step_qat, "export": step_export,
+         "evaluate": step_evaluate, "report": step_report}
 
 
 def main(argv=None) -> int:
@@ -222,19 +237,19 @@ def main(argv=None) -> int:
     steps = args.steps.split(",")
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
-        parser.error(f"unknown steps {unknown}; choose from {STEPS}")
+        parser.error(f"unknown steps {unknown}; choose from {list(STEPS)}")
     os.makedirs(cfg["paths"]["run"], exist_ok=True)
     set_threads(cfg["train"]["threads"])
-    for step in STEPS:
-        if step in steps:
+    for name, step in STEPS.items():
+        if name in steps:
             start = time.time()
-            print(f"== {step}", flush=True)
+            print(f"== {name}", flush=True)
             try:
-                globals()[f"step_{step}"](cfg)
+                step(cfg)
             except Incomplete as e:
                 print(f"== {e}; run the same command again to resume", flush=True)
                 return 3
-            print(f"== {step} done in {time.time() - start:.0f} s", flush=True)
+            print(f"== {name} done in {time.time() - start:.0f} s", flush=True)
     return 0
 
 

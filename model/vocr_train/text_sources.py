@@ -2,21 +2,31 @@
 
 Sources
 -------
-Real prose comes only from Debian packages installed on this machine:
+Real prose comes from a fixed list of files, so that the corpus is the same on
+every machine where ``tools/install-deps.sh`` has run, whatever else happens to
+be installed:
 
 * libreoffice-help-vi: HTML help pages (tags stripped, entities unescaped);
 * libreoffice-l10n-vi: gettext catalogues under program/resource/vi and the
   registry_vi.xcd UI strings;
-* Vietnamese gettext catalogues of other packages (/usr/share/locale/vi*);
-* firefox-esr-l10n-vi / thunderbird-l10n-vi language packs, if installed;
+* the Vietnamese gettext catalogues of an explicit allowlist of domains
+  (``GETTEXT_DOMAINS``) shipped by Debian packages of priority required or
+  important, i.e. present on every Debian 12 system; catalogues of any other
+  installed package are ignored;
 * hunspell-vi: the syllable list vi_VN.dic, used for random word sequences.
+
+An allowlisted file that is absent is skipped and listed under 'missing' in
+corpus.json.  The sorted (path, size) list of every source present goes into
+the cache key, so installing or removing a source, or a package upgrade that
+changes a file, rebuilds the cache.
 
 The packages maint-guide-vi and manpages-vi are reserved for an independent
 evaluation and must never be read.  Looking files up with ``dpkg -S`` is too
 slow here, so we exclude by path instead: anything whose path contains
 'maint-guide', '/share/man/' or '/man/vi', and any catalogue named
-'manpages*' (see ``_is_reserved``).  The source list in the cache json records
-every file that was read, so this can be audited.
+'manpages*' (see ``_is_reserved``); this also applies to the fixed list above.
+corpus.json lists every source file with its size ('sources'), so this can
+be audited.
 
 Generated strings (names, addresses, dates, ID/phone numbers, money, codes and
 "label: value" form fields) are produced on the fly from small lists below.
@@ -39,7 +49,6 @@ import re
 import struct
 import time
 import unicodedata
-import zipfile
 from glob import glob
 
 KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field')
@@ -47,16 +56,41 @@ DEFAULT_WEIGHTS = {'prose': 42, 'words': 10, 'name': 8, 'address': 8, 'date': 6,
                    'phone': 5, 'money': 5, 'code': 4, 'field': 7}
 CAPS_RATE, TITLE_RATE = 0.12, 0.05
 VAL_PERMILLE = 30           # prose buckets (out of 1000) held out for validation
-CACHE_VERSION = 1           # bump whenever extraction or cleaning changes
+CACHE_VERSION = 2           # bump whenever extraction, cleaning or the source rules change
 MAX_PIECE = 200             # stored prose lines are at most this long
 MAX_PER_CATALOGUE = 4000    # cap so e.g. iso_639-3 language names don't dominate
 
 LO_HELP = '/usr/share/libreoffice/help/vi'
-MO_GLOBS = ('/usr/lib/libreoffice/program/resource/vi/LC_MESSAGES/*.mo',
-            '/usr/share/locale/vi/LC_MESSAGES/*.mo', '/usr/share/locale/vi_VN/LC_MESSAGES/*.mo')
+# Everything under these globs belongs to libreoffice-l10n-vi.
+MO_GLOBS = ('/usr/lib/libreoffice/program/resource/vi/LC_MESSAGES/*.mo',)
 XCD_FILES = ('/usr/lib/libreoffice/share/.registry/res/registry_vi.xcd',)
-LANGPACK_GLOBS = ('/usr/lib/firefox-esr/browser/extensions/langpack-vi@*.xpi',
-                  '/usr/lib/thunderbird/extensions/langpack-vi@*.xpi')
+LOCALE_DIR = '/usr/share/locale/vi/LC_MESSAGES'
+# Gettext domains read from LOCALE_DIR.  Only catalogues of Debian 12 packages
+# of priority required or important, so every Debian system has them (checked
+# with `dpkg -S LOCALE_DIR/X.mo` and `dpkg-query -W -f='${Priority}' PKG`):
+#   domain            package          priority
+#   Linux-PAM         libpam-runtime   required
+#   adduser           adduser          important
+#   apt               apt              required
+#   bash              bash             required
+#   coreutils         coreutils        required
+#   diffutils         diffutils        required
+#   dpkg              dpkg             required
+#   findutils         findutils        required
+#   grep              grep             required
+#   man-db            man-db           important  (man's own messages, not manpages-vi)
+#   man-db-gnulib     man-db           important
+#   procps-ng         procps           important
+#   sed               sed              required
+#   shadow            login            required
+#   tar               tar              required
+# Left out on purpose: libc (libc-l10n), gettext-runtime (gettext-base), wget,
+# xz (priority standard), libapt-pkg6.0 and everything else (optional).  Debian
+# 12 ships no Vietnamese catalogue for util-linux or e2fsprogs (their
+# translations live in optional -locales/-l10n packages).
+GETTEXT_DOMAINS = ('Linux-PAM', 'adduser', 'apt', 'bash', 'coreutils', 'diffutils', 'dpkg',
+                   'findutils', 'grep', 'man-db', 'man-db-gnulib', 'procps-ng', 'sed', 'shadow',
+                   'tar')
 HUNSPELL_DIC = '/usr/share/hunspell/vi_VN.dic'
 RESERVED_PATTERNS = ('maint-guide', '/share/man/', '/man/vi', '/manpages')
 
@@ -188,35 +222,53 @@ def _xcd_strings(path):
     return re.findall(r'<value xml:lang="vi">([^<]*)</value>', text)
 
 
-def _langpack_strings(path):
-    """Values of Fluent (.ftl) and .properties files inside a Mozilla langpack."""
-    out = []
-    with zipfile.ZipFile(path) as z:
-        for name in sorted(z.namelist()):
-            if name.endswith(('.ftl', '.properties')):
-                for ln in z.read(name).decode('utf-8', errors='replace').splitlines():
-                    if '=' in ln and not ln.lstrip().startswith(('#', '!')):
-                        out.append(ln.split('=', 1)[1])
-    return out
-
-
 def _sources():
-    """(kind, path) of every prose source present, in a fixed order."""
-    help_files = glob(os.path.join(LO_HELP, '**', '*.html'), recursive=True)
-    found = [('help', p) for p in sorted(help_files)]
-    found += [('mo', p) for g in MO_GLOBS for p in sorted(glob(g))]
-    found += [('xcd', p) for p in XCD_FILES if os.path.exists(p)]
-    found += [('langpack', p) for g in LANGPACK_GLOBS for p in sorted(glob(g))]
-    return [(k, p) for k, p in found if not _is_reserved(p)]
+    """(kinds, missing): (kind, path) of every prose source present, in a fixed
+    order, and the fixed-name sources that are absent (skipped, but recorded)."""
+    found, missing = [], []
+    if os.path.isdir(LO_HELP):
+        help_files = glob(os.path.join(LO_HELP, '**', '*.html'), recursive=True)
+        found += [('help', p) for p in sorted(help_files)]
+    else:
+        missing.append(LO_HELP)
+    for g in MO_GLOBS:
+        hits = sorted(glob(g))
+        found += [('mo', p) for p in hits]
+        if not hits:
+            missing.append(g)
+    for domain in GETTEXT_DOMAINS:
+        p = os.path.join(LOCALE_DIR, domain + '.mo')
+        (found.append(('mo', p)) if os.path.isfile(p) else missing.append(p))
+    for p in XCD_FILES:
+        (found.append(('xcd', p)) if os.path.isfile(p) else missing.append(p))
+    found = [(k, p) for k, p in found if not _is_reserved(p)]
+    return found, missing
 
 
-def _cache_ok(cache_dir, charset):
+def _source_key(found):
+    """Sorted [path, size] of every source present (prose files and the word list)."""
+    paths = sorted({p for _, p in found} | ({HUNSPELL_DIC} if _hunspell_ok() else set()))
+    key = []
+    for p in paths:
+        try:
+            key.append([p, os.path.getsize(p)])
+        except OSError:
+            key.append([p, -1])
+    return key
+
+
+def _hunspell_ok():
+    return os.path.isfile(HUNSPELL_DIC) and not _is_reserved(HUNSPELL_DIC)
+
+
+def _cache_ok(cache_dir, charset, sources_sha1):
     try:
         with open(os.path.join(cache_dir, 'corpus.json'), encoding='utf-8') as f:
             meta = json.load(f)
     except (OSError, ValueError):
         return None
-    ok = meta.get('version') == CACHE_VERSION and meta.get('charset_sha1') == _sha1(charset)
+    ok = (meta.get('version') == CACHE_VERSION and meta.get('charset_sha1') == _sha1(charset)
+          and meta.get('sources_sha1') == sources_sha1)
     return meta if ok else None
 
 
@@ -225,21 +277,27 @@ def _sha1(s):
 
 
 def build_corpus(cache_dir, charset):
-    """Extract prose and words into cache_dir once; later calls just read the counts."""
-    meta = _cache_ok(cache_dir, charset)
+    """Extract prose and words into cache_dir once; later calls just read the counts.
+
+    The cache is rebuilt when CACHE_VERSION, the charset or the sorted
+    (path, size) list of sources changes."""
+    found, missing = _sources()
+    source_key = _source_key(found)
+    sources_sha1 = _sha1(json.dumps(source_key, ensure_ascii=False))
+    meta = _cache_ok(cache_dir, charset, sources_sha1)
     if meta:
         return meta['counts']
     t0 = time.time()
     chars = set(charset)
     vi_letters = {c for c in chars if c.isalpha() and not c.isascii()}
-    readers = {'help': _help_paragraphs, 'mo': _mo_strings, 'xcd': _xcd_strings,
-               'langpack': _langpack_strings}
+    readers = {'help': _help_paragraphs, 'mo': _mo_strings, 'xcd': _xcd_strings}
     splits = {'train': {}, 'val': {}}     # dicts keep first-seen order and dedupe
-    used = []
-    for kind, path in _sources():
+    unreadable = []
+    for kind, path in found:
         try:
             raw = readers[kind](path)
-        except (OSError, ValueError, struct.error, zipfile.BadZipFile):
+        except (OSError, ValueError, struct.error):
+            unreadable.append(path)
             continue
         kept = []
         for item in raw:
@@ -252,9 +310,8 @@ def build_corpus(cache_dir, charset):
             kept = sorted(kept, key=_sha1)[:MAX_PER_CATALOGUE]
         for ln in kept:
             splits['val' if _is_val(ln) else 'train'].setdefault(ln, None)
-        used.append(path)
     words = {}
-    if os.path.exists(HUNSPELL_DIC) and not _is_reserved(HUNSPELL_DIC):
+    if _hunspell_ok():
         with open(HUNSPELL_DIC, encoding='utf-8', errors='replace') as f:
             for i, ln in enumerate(f):
                 w = unicodedata.normalize('NFC', ln.split('/')[0].strip())
@@ -262,7 +319,8 @@ def build_corpus(cache_dir, charset):
                     continue
                 if w and ' ' not in w and set(w) <= chars:
                     words.setdefault(w, None)
-        used.append(HUNSPELL_DIC)
+    else:
+        missing.append(HUNSPELL_DIC)
     os.makedirs(cache_dir, exist_ok=True)
     files = {'prose-train.txt': splits['train'], 'prose-val.txt': splits['val'],
              'words.txt': words}
@@ -276,7 +334,11 @@ def build_corpus(cache_dir, charset):
     meta = {'version': CACHE_VERSION, 'charset_sha1': _sha1(charset), 'counts': counts,
             'build_seconds': round(time.time() - t0, 1),
             'excluded_patterns': list(RESERVED_PATTERNS),
-            'sources': used}
+            'gettext_domains': list(GETTEXT_DOMAINS),
+            'sources_sha1': sources_sha1,
+            'sources': source_key,          # [path, size] of every file read, sorted
+            'missing': missing,             # fixed-name sources absent on this machine
+            'unreadable': unreadable}
     tmp = os.path.join(cache_dir, f'.corpus.json.{os.getpid()}')
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(meta, f, ensure_ascii=False, indent=1)

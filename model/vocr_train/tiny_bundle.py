@@ -15,28 +15,33 @@ import torch
 
 from vocr_train import quantize
 from vocr_train.export import export_bundle
-from vocr_train.pipeline import MODEL_DIR, load_config, new_model, shipped_dir
+from vocr_train.pipeline import load_config, new_model, shipped_dir
+from vocr_train.vocab import MODEL_DIR
 
 TINY_CONFIG = os.path.join(MODEL_DIR, "configs", "tiny.json")
 
 
-def make_tiny_bundle(repository: str = "") -> str:
-    cfg = load_config(TINY_CONFIG)
-    if repository:
-        cfg["export"]["repository"] = os.path.abspath(repository)
+def quantized_tiny_model(cfg: dict):
+    """(int8 CNN, dynamic-int8 seq, fp32 model) of an untrained model, through the real steps."""
     model = new_model(cfg)
-    fp32 = new_model(cfg).eval()  # same seed, same weights: the fp32 reference sizes
+    fp32 = new_model(cfg).eval()  # same seed, same weights: the fp32 reference
     quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
     spec = cfg["input"]
     generator = torch.Generator().manual_seed(cfg["seed"])
     with torch.no_grad():
         for width in (64, 128, 256):  # let the observers see a few activation ranges
             model.backbone(torch.rand(4, spec["channels"], spec["height"], width, generator=generator) * 2 - 1)
-    cnn = quantize.convert_backbone(model.backbone)
-    seq = quantize.dynamic_seq(fp32.seq)
+    return quantize.convert_backbone(model.backbone), quantize.dynamic_seq(fp32.seq), fp32
+
+
+def make_tiny_bundle(repository: str = "") -> str:
+    cfg = load_config(TINY_CONFIG)
+    if repository:
+        cfg["paths"]["repository"] = os.path.abspath(repository)
+    cnn, seq, fp32 = quantized_tiny_model(cfg)
     out = shipped_dir(cfg)
     export_bundle(out, cfg, cnn, seq, fp32.backbone, fp32.seq, "qat", "dynamic", cfg["engine"],
-                  training={"note": "untrained tiny bundle for tests", "config": "configs/tiny.json"})
+                  training={"note": "untrained tiny bundle for tests", "config": cfg["source"]})
     return out
 
 

@@ -36,7 +36,7 @@ def sequence_loss(log_probs: torch.Tensor, targets: torch.Tensor, pad: int, smoo
 def make_schedule(optimizer, stage: dict):
     steps = stage["steps"]
     if stage.get("schedule", "onecycle") == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=stage["lr"], total_steps=steps + 1,
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=stage["lr"], total_steps=steps,
                                                    pct_start=stage.get("warmup", 0.1))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
 
@@ -62,20 +62,31 @@ class JsonLog:
 
 def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_dir: str,
                make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]], evaluate_fn: Callable[[torch.nn.Module], Dict], pad: int,
-               on_step: Optional[Callable[[torch.nn.Module, int], None]] = None, budget: int = 0) -> Dict:
+               fingerprint: dict, on_step: Optional[Callable[[torch.nn.Module, int], None]] = None,
+               budget: int = 0) -> Dict:
     """Train `model` for stage['steps'] steps; resumes from run_dir/<name>.ckpt if present.
 
     `make_loader(step)` gives the batches from `step` on. A `budget` > 0 stops
     after that many steps in this call (checkpointed), for training in slices.
+    `fingerprint` (what the run's result depends on) is stored in the
+    checkpoint; a checkpoint with another fingerprint is refused rather than
+    silently continued with a different config or a different parent model.
+    Only parameters with requires_grad are trained.
     """
     set_threads(cfg["train"]["threads"])
     ckpt_path = os.path.join(run_dir, f"{name}.ckpt")
     log = JsonLog(os.path.join(run_dir, f"{name}.log.jsonl"))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=stage["lr"], weight_decay=stage.get("weight_decay", 0.01))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=stage["lr"], weight_decay=stage.get("weight_decay", 0.01))
     scheduler = make_schedule(optimizer, stage)
     step, last_eval = 0, {}
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
+        if state.get("fingerprint") != fingerprint:
+            changed = sorted(k for k in set(fingerprint) | set(state.get("fingerprint") or {})
+                             if fingerprint.get(k) != (state.get("fingerprint") or {}).get(k))
+            raise RuntimeError(f"{ckpt_path} belongs to another run (differs in {changed}); "
+                               "move it away to start over, or use a new config name")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -84,7 +95,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
 
     def checkpoint():
         save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step, "config": cfg, "eval": last_eval}, ckpt_path)
+                     "scheduler": scheduler.state_dict(), "step": step, "config": cfg, "fingerprint": fingerprint, "eval": last_eval}, ckpt_path)
 
     channels_last = cfg["train"].get("channels_last", False)
     if channels_last:
@@ -105,7 +116,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         loss = sequence_loss(log_probs, batch["targets"], pad, smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), stage.get("clip", 5.0))
+        torch.nn.utils.clip_grad_norm_(trainable, stage.get("clip", 5.0))
         optimizer.step()
         scheduler.step()
         step += 1

@@ -8,7 +8,8 @@ import json
 import os
 from typing import List
 
-VOCAB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vocab.json")
+MODEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # model/, where relative paths start
+VOCAB_PATH = os.path.join(MODEL_DIR, "vocab.json")
 
 
 class Vocab:

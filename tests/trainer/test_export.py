@@ -1,18 +1,17 @@
 """Quantize and export a tiny model; the bundle reloads, verifies and reads like the eager model."""
-import copy
 import json
 import os
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.intrinsic.quantized
+import torch.nn.quantized.dynamic
 
 from predictor import BundleError, ImageError, Predictor, greedy_decode, load_manifest, pad_batch
-from vocr_train import quantize
 from vocr_train.export import export_bundle
-from vocr_train.model import OcrModel
 from vocr_train.pipeline import load_config
-from vocr_train.tiny_bundle import TINY_CONFIG, make_tiny_bundle
+from vocr_train.tiny_bundle import TINY_CONFIG, make_tiny_bundle, quantized_tiny_model
 from vocr_train.vocab import Vocab
 
 
@@ -24,17 +23,10 @@ def cfg():
 @pytest.fixture(scope="module")
 def quantized(cfg, tmp_path_factory):
     """fuse -> prepare_qat -> convert -> quantize_dynamic -> export, on a tiny untrained model."""
-    torch.manual_seed(0)
-    model = OcrModel(cfg, len(Vocab())).eval()
-    fp32 = copy.deepcopy(model)
-    quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
-    with torch.no_grad():
-        model.backbone(torch.rand(4, 1, 32, 128) * 2 - 1)
-    cnn = quantize.convert_backbone(model.backbone)
-    seq = quantize.dynamic_seq(fp32.seq)
+    cnn, seq, fp32 = quantized_tiny_model(cfg)
     bundle = str(tmp_path_factory.mktemp("repo") / "vocr_line" / "1")
     export_bundle(bundle, cfg, cnn, seq, fp32.backbone, fp32.seq, "qat", "dynamic", cfg["engine"])
-    return cnn, seq, bundle
+    return cnn, seq, bundle, fp32
 
 
 def lines(seed=0):
@@ -43,15 +35,16 @@ def lines(seed=0):
 
 
 def test_quantized_parts_are_int8(quantized):
-    cnn, seq, _ = quantized
-    kinds = {type(m).__name__ for m in cnn.modules()} | {type(m).__name__ for m in seq.modules()}
-    assert "ConvReLU2d" in kinds  # fused and converted (torch.ao.nn.intrinsic.quantized)
-    assert {"DynamicQuantizedGRU", "DynamicQuantizedGRUCell", "DynamicQuantizedLinear"} <= kinds or \
-        {"GRU", "GRUCell", "Linear"} <= kinds and any("quantized.dynamic" in type(m).__module__ for m in seq.modules())
+    cnn, seq = quantized[:2]
+    assert isinstance(cnn.body[0][0], torch.nn.intrinsic.quantized.ConvReLU2d)  # fused, converted
+    assert isinstance(cnn.project, torch.nn.quantized.Conv2d)
+    assert isinstance(seq.enc_fwd, torch.nn.quantized.dynamic.GRU)
+    assert isinstance(seq.cell, torch.nn.quantized.dynamic.GRUCell)
+    assert isinstance(seq.out, torch.nn.quantized.dynamic.Linear)
 
 
 def test_reloaded_bundle_reads_like_the_eager_model(quantized):
-    cnn, seq, bundle = quantized
+    cnn, seq, bundle = quantized[:3]
     predictor = Predictor(bundle)
     images = lines()
     batch, widths = pad_batch([predictor.prepare(im) for im in images], 0.0)
@@ -66,7 +59,7 @@ def test_reloaded_bundle_reads_like_the_eager_model(quantized):
 
 
 def test_manifest_describes_the_files(quantized):
-    _, _, bundle = quantized
+    bundle = quantized[2]
     manifest = load_manifest(bundle)
     assert manifest["vocab"]["chars"] == Vocab().chars
     assert manifest["quantization"]["cnn"]["scheme"] == "QAT int8"
@@ -78,7 +71,7 @@ def test_manifest_describes_the_files(quantized):
 
 
 def test_corrupted_file_is_detected(quantized, tmp_path):
-    _, _, bundle = quantized
+    bundle = quantized[2]
     broken = tmp_path / "1"
     os.makedirs(broken)
     for name in os.listdir(bundle):
@@ -112,13 +105,21 @@ def test_predictor_errors_on_empty_and_non_image_files(quantized, tmp_path):
         predictor.recognize([np.zeros((1, 1), np.uint8)])
 
 
-def test_batching_does_not_change_a_line_much(quantized):
-    """Each line masks its own padding: read alone or in a batch, the text agrees."""
-    predictor = Predictor(quantized[2])
-    images = lines(1)
-    together = predictor.recognize(images)
-    alone = [predictor.recognize([im])[0] for im in images]
-    assert [r.text for r in together] == [r.text for r in alone]
+def test_padding_stays_out_of_encoder_and_attention(quantized):
+    """A line padded with garbage to a longer batch reads exactly as alone (fp32 sequence model)."""
+    seq = quantized[3].seq
+    torch.manual_seed(1)
+    alone = torch.randn(1, 7, seq.enc_fwd.input_size)
+    padded = torch.cat([alone, torch.randn(1, 5, seq.enc_fwd.input_size) * 10], 1)
+    with torch.no_grad():
+        m1, k1, mask1, h1 = seq.encode(alone, torch.tensor([7]))
+        m2, k2, mask2, h2 = seq.encode(padded, torch.tensor([7]))
+        assert torch.allclose(m1, m2[:, :7], atol=1e-5) and torch.allclose(h1, h2, atol=1e-5)
+        assert not mask2[0, 7:].any()
+        tokens = torch.tensor([Vocab().sos])
+        lp1, _ = seq.decode_step(tokens, h1, m1, k1, mask1)
+        lp2, _ = seq.decode_step(tokens, h2, m2, k2, mask2)
+    assert torch.allclose(lp1, lp2, atol=1e-5)
 
 
 def test_tiny_bundle_command_writes_the_shipped_format(tmp_path):

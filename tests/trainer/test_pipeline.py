@@ -15,19 +15,14 @@ from vocr_train.tiny_bundle import TINY_CONFIG
 from vocr_train.train import sequence_loss
 from vocr_train.vocab import Vocab
 
-# The corpus and font caches are shared with the real runs: building them is
-# deterministic and takes seconds, rebuilding them per test would dominate.
-CACHE = os.path.join(pipeline.MODEL_DIR, "build", "cache")
-
-
-def test_tiny_model_loss_falls_on_rendered_lines():
+def test_tiny_model_loss_falls_on_rendered_lines(cache_dir):
     cfg = pipeline.load_config(TINY_CONFIG)
     vocab = Vocab()
     torch.manual_seed(0)
     model = OcrModel(cfg, len(vocab)).train()
     spec = input_spec(cfg, model.backbone.stride)
     rng = np.random.default_rng(0)
-    font = data.font_families(CACHE, "train")[0][0]
+    font = data.font_families(cache_dir, "train")[0][0]
     texts = ["Hà Nội", "số 12", "Việt Nam", "ĐƯỜNG", "tiếng", "năm 2024", "Ừ", "ngày"]
     batch = data.collate([(data.render_sample(t, font, "clean", rng, spec), vocab.encode(t)) for t in texts], vocab)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
@@ -41,23 +36,24 @@ def test_tiny_model_loss_falls_on_rendered_lines():
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5]), losses
 
 
-def test_render_line_reads_the_same_after_preprocessing():
+def test_render_line_reads_the_same_after_preprocessing(cache_dir):
     """Training and serving preprocess through the same function: shapes follow the manifest."""
     cfg = pipeline.load_config(TINY_CONFIG)
     spec = input_spec(cfg, 4)
-    font = data.font_families(CACHE, "train")[0][0]
+    font = data.font_families(cache_dir, "train")[0][0]
     x = data.render_sample("Xin chào", font, "degraded", np.random.default_rng(3), spec)
     assert x.shape[:2] == (1, spec["height"]) and x.shape[2] % spec["width_multiple"] == 0
     assert x.dtype == np.float32 and -1.0 <= x.min() and x.max() <= 1.0
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
+def smoke_run(tmp_path_factory, cache_dir):
     """data -> train -> ptq -> qat -> export -> evaluate -> report on the tiny config."""
     tmp = tmp_path_factory.mktemp("smoke")
     with open(TINY_CONFIG) as f:
         cfg = json.load(f)
-    cfg["paths"] = {"cache": CACHE, "val": str(tmp / "val"), "runs": str(tmp / "runs")}
+    cfg["paths"] = {"cache": cache_dir, "val": str(tmp / "val"), "runs": str(tmp / "runs")}
+    cfg["data"]["workers"] = 2  # the multi-worker stream, as real runs use
     cfg["export"]["repository"] = str(tmp / "repository")
     config = tmp / "smoke.json"
     config.write_text(json.dumps(cfg))
@@ -78,21 +74,34 @@ def test_pipeline_writes_every_variant_and_the_report(smoke_run):
 
 
 def test_interrupted_training_resumes_where_it_stopped(smoke_run):
-    """Two 20-step slices end where one uninterrupted 40-step run ends: same data, same weights."""
+    """Slices of 10 and 30 steps end where one uninterrupted 40-step run ends: same data, same weights
+    (10 is not a multiple of the stream's chunk cycle, so the resume has to skip batches)."""
     tmp, config = smoke_run
     cfg = json.load(open(config))
     cfg["paths"]["runs"] = str(tmp / "sliced-runs")
     os.makedirs(tmp / "sliced")
     sliced = tmp / "sliced" / "smoke.json"
     sliced.write_text(json.dumps(cfg))
-    assert pipeline.main(["--config", str(sliced), "--steps", "train", "--step-budget", "20"]) == 3
+    assert pipeline.main(["--config", str(sliced), "--steps", "train", "--step-budget", "10"]) == 3
     run = tmp / "sliced-runs" / "smoke"
-    assert torch.load(run / "fp32.ckpt")["step"] == 20
+    assert torch.load(run / "fp32.ckpt")["step"] == 10
     assert not (run / "fp32.pt").exists()
     assert pipeline.main(["--config", str(sliced), "--steps", "train"]) == 0
     log = [json.loads(line) for line in open(run / "fp32.log.jsonl")]
-    assert [r["step"] for r in log if r.get("event") == "resume"] == [20]
+    assert [r["step"] for r in log if r.get("event") == "resume"] == [10]
     whole = torch.load(tmp / "runs" / "smoke" / "fp32.pt")
     resumed = torch.load(run / "fp32.pt")
     for name, tensor in whole.items():
         assert torch.allclose(tensor.float(), resumed[name].float(), atol=1e-4), name
+
+
+def test_a_checkpoint_from_another_config_is_refused(smoke_run):
+    tmp, config = smoke_run
+    cfg = json.load(open(config))
+    cfg["train"]["lr"] = 0.5
+    cfg["train"]["steps"] = 60
+    changed = tmp / "changed"
+    os.makedirs(changed)
+    (changed / "smoke.json").write_text(json.dumps(cfg))  # same run directory as the smoke run
+    with pytest.raises(RuntimeError, match=r"fp32.ckpt belongs to another run \(differs in \['stage'\]\)"):
+        pipeline.main(["--config", str(changed / "smoke.json"), "--steps", "train"])

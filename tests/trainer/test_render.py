@@ -5,7 +5,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'model'))
 
 import json  # noqa: E402
 import os  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -15,24 +14,12 @@ from PIL import ImageFont  # noqa: E402
 from vocr_train import fonts as fonts_mod  # noqa: E402
 from vocr_train.render import render_line, scan_fonts  # noqa: E402
 
-VOCAB = Path(__file__).resolve().parents[2] / 'model' / 'vocab.json'
 RESERVED = ('gentium', 'charis', 'texgyre', 'ebgaramond')
 SAMPLE = 'Nguyễn Thị Ẫn, ỘNG Ặc: 0912-345.678 (số nhà 27/4) ỵạ'
 
 
-@pytest.fixture(scope='session')
-def charset():
-    return json.loads(VOCAB.read_text(encoding='utf-8'))['chars']
-
-
-@pytest.fixture(scope='session')
-def cache_dir(tmp_path_factory):
-    # A fresh scan writes ~60 MB of unhinted font copies and takes ~20 s;
-    # set VOCR_FONT_CACHE to reuse a directory between runs.
-    env = os.environ.get('VOCR_FONT_CACHE')
-    return env if env else str(tmp_path_factory.mktemp('font_cache'))
-
-
+# charset and cache_dir come from conftest.py: the scan is shared with real
+# runs (a fresh one takes ~20 s and writes ~60 MB of unhinted font copies).
 @pytest.fixture(scope='session')
 def scan(charset, cache_dir):
     return scan_fonts(charset, cache_dir)
@@ -95,22 +82,85 @@ def test_train_val_families_disjoint(scan):
     assert len(val_fams) <= max(3, round(0.25 * n))
 
 
+def test_split_file_is_committed_and_used(scan):
+    raw = json.loads(Path(fonts_mod.SPLIT_FILE).read_text(encoding='utf-8'))
+    assert raw['note'] and raw['val'] == sorted(raw['val'])
+    assert raw['train'] == sorted(raw['train'])
+    assert not set(raw['val']) & set(raw['train'])
+    # the held-out families the validation figures were measured on
+    assert raw['val'] == ['cmu serif', 'junicode two beta', 'linux biolinum',
+                          'noto sans mono', 'opendyslexic']
+    for fam, info in scan['families'].items():
+        if fam in raw['val'] or fam in raw['train']:
+            assert info['assigned'] == 'file'
+            assert info['split'] == ('val' if fam in raw['val'] else 'train'), fam
+
+
 def test_split_families_rules():
-    fams = {'fam%02d' % i: 'sans' for i in range(30)}
-    fams['only serif'] = 'serif'
-    fams['only mono'] = 'mono'
-    val = fonts_mod.split_families(fams)
-    assert val == fonts_mod.split_families(dict(reversed(list(fams.items()))))
-    assert {'only serif', 'only mono'} <= val
-    assert 3 <= len(val) <= 7
-    assert len(fonts_mod.split_families({'a': 'sans', 'b': 'serif', 'c': 'sans',
-                                         'd': 'sans'})) == 3
+    split = fonts_mod.load_split()
+    listed = sorted(split['val'] | split['train'])
+    base = fonts_mod.split_families(listed, split)
+    assert {k for k, (side, _) in base.items() if side == 'val'} == split['val']
+    assert all(how == 'file' for _, how in base.values())
+    # Installing more families never moves a listed one ...
+    extra = ['new family %03d' % i for i in range(200)]
+    more = fonts_mod.split_families(listed + extra, split)
+    assert {k: more[k] for k in listed} == base
+    # ... and an unlisted one is decided by its own name alone: the stable
+    # hash sends ~VAL_FRACTION of them to val, whatever else is present.
+    val_extra = {k for k in extra if more[k] == ('val', 'hash')}
+    assert val_extra == {k for k in extra if fonts_mod._stable_unit(k) < fonts_mod.VAL_FRACTION}
+    assert all(more[k] == ('train', 'hash') for k in extra if k not in val_extra)
+    assert 10 <= len(val_extra) <= 50
+    alone = fonts_mod.split_families(extra[:7], split)
+    assert alone == {k: more[k] for k in extra[:7]}
 
 
-def test_scan_is_cached(charset, cache_dir, scan):
-    t = time.perf_counter()
+def _write_split(path, val, train):
+    path.write_text(json.dumps({'note': 'test', 'val': val, 'train': train}), encoding='utf-8')
+    return str(path)
+
+
+def test_split_file_drives_the_scan(tmp_path, charset):
+    """Listed families keep their side when another family is installed; an edit
+    of the split file invalidates the cached scan."""
+    src = Path('/usr/share/fonts/truetype/dejavu')
+    if not (src / 'DejaVuSans.ttf').exists() or not (src / 'DejaVuSerif.ttf').exists():
+        pytest.skip('DejaVu fonts not installed')
+    root = tmp_path / 'fonts'
+    root.mkdir()
+    (root / 'DejaVuSans.ttf').write_bytes((src / 'DejaVuSans.ttf').read_bytes())
+    cache = str(tmp_path / 'cache')
+    split_file = _write_split(tmp_path / 'split.json', ['dejavu sans'], [])
+    res = scan_fonts(charset, cache, font_root=str(root), split_file=split_file)
+    assert res['val'] == [str(root / 'DejaVuSans.ttf')] and res['train'] == []
+    # install another family: unlisted, decided by its own hash (train), and
+    # the listed one stays where it was
+    (root / 'DejaVuSerif.ttf').write_bytes((src / 'DejaVuSerif.ttf').read_bytes())
+    assert fonts_mod._stable_unit('dejavu serif') >= fonts_mod.VAL_FRACTION
+    res = scan_fonts(charset, cache, font_root=str(root), split_file=split_file)
+    assert res['val'] == [str(root / 'DejaVuSans.ttf')]
+    assert res['train'] == [str(root / 'DejaVuSerif.ttf')]
+    assert res['families']['dejavu serif']['assigned'] == 'hash'
+    assert res['families']['dejavu sans']['assigned'] == 'file'
+    # the split file is part of the cache key
+    _write_split(tmp_path / 'split.json', ['dejavu serif'], ['dejavu sans'])
+    res = scan_fonts(charset, cache, font_root=str(root), split_file=split_file)
+    assert res['val'] == [str(root / 'DejaVuSerif.ttf')]
+    assert res['train'] == [str(root / 'DejaVuSans.ttf')]
+    # a family listed on both sides is an error
+    _write_split(tmp_path / 'split.json', ['x'], ['x'])
+    with pytest.raises(ValueError):
+        scan_fonts(charset, cache, font_root=str(root), split_file=split_file)
+
+
+def test_scan_is_cached(charset, cache_dir, scan, monkeypatch):
+    # A second call reads the cache: it must not inspect a single font.
+    def no_inspection(*args):
+        raise AssertionError('font inspected although the scan is cached')
+    monkeypatch.setattr(fonts_mod, '_inspect_font', no_inspection)
+    monkeypatch.setattr(fonts_mod, 'glyph_render_problems', no_inspection)
     again = scan_fonts(charset, cache_dir)
-    assert time.perf_counter() - t < 2.0
     assert again == scan
 
 

@@ -1,0 +1,133 @@
+#include "server/core/batcher.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace vocr {
+
+Batcher::Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions options, BatchObserver* observer)
+    : recognizer_(std::move(recognizer)), options_(options), observer_(observer) {
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+Batcher::~Batcher() { Shutdown(); }
+
+absl::Status Batcher::Submit(Request request) {
+  int depth;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("server is shutting down");
+    if (queued_ >= options_.queue_capacity) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("queue full (", options_.queue_capacity, " lines waiting); retry later"));
+    }
+    const int bucket = request.input.width / std::max(1, options_.bucket_width);
+    buckets_[bucket].push_back(Queued{std::move(request), absl::Now()});
+    depth = ++queued_;
+  }
+  if (observer_) observer_->OnQueueDepth(depth);
+  wake_.notify_one();
+  return absl::OkStatus();
+}
+
+void Batcher::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+int Batcher::queue_depth() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queued_;
+}
+
+std::vector<Batcher::Queued> Batcher::NextBatch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    // The bucket holding the oldest line goes first, so no width starves.
+    auto oldest = buckets_.end();
+    for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+      if (!it->second.empty() && (oldest == buckets_.end() || it->second.front().enqueued < oldest->second.front().enqueued)) {
+        oldest = it;
+      }
+    }
+    if (oldest == buckets_.end()) {
+      if (stopping_) return {};
+      wake_.wait(lock);
+      continue;
+    }
+    const absl::Time due = oldest->second.front().enqueued + options_.max_queue_delay;
+    const bool full = static_cast<int>(oldest->second.size()) >= options_.max_batch_size;
+    if (!full && !stopping_ && absl::Now() < due) {
+      wake_.wait_for(lock, absl::ToChronoNanoseconds(due - absl::Now()));
+      continue;
+    }
+    std::vector<Queued> batch;
+    auto& queue = oldest->second;
+    while (!queue.empty() && static_cast<int>(batch.size()) < options_.max_batch_size) {
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+    if (queue.empty()) buckets_.erase(oldest);
+    queued_ -= static_cast<int>(batch.size());
+    const int depth = queued_;
+    lock.unlock();
+    if (observer_) observer_->OnQueueDepth(depth);
+    return batch;
+  }
+}
+
+void Batcher::WorkerLoop() {
+  while (true) {
+    std::vector<Queued> batch = NextBatch();
+    if (batch.empty()) return;
+    RunBatch(std::move(batch));
+  }
+}
+
+namespace {
+
+absl::Status StillWanted(const Batcher::Request& r, absl::Time now) {
+  if (r.cancelled && r.cancelled()) return absl::CancelledError("the caller cancelled the call");
+  if (now > r.deadline) return absl::DeadlineExceededError("deadline passed before the line was read");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Batcher::RunBatch(std::vector<Queued> batch) {
+  const absl::Time start = absl::Now();
+  // Lines that nobody waits for any more are answered without inference.
+  std::vector<Queued> live;
+  for (Queued& q : batch) {
+    LineTimings timings;
+    timings.queue_ms = absl::ToDoubleMilliseconds(start - q.enqueued);
+    if (observer_) observer_->OnQueueWait(timings.queue_ms);
+    absl::Status status = StillWanted(q.request, start);
+    if (status.ok()) {
+      live.push_back(std::move(q));
+    } else {
+      q.request.done(status, timings);
+    }
+  }
+  if (live.empty()) return;
+  std::vector<const LineInput*> inputs;
+  for (const Queued& q : live) inputs.push_back(&q.request.input);
+  BatchTimings batch_timings;
+  auto results = recognizer_->Read(
+      inputs, [&](size_t i) { return StillWanted(live[i].request, absl::Now()); }, &batch_timings);
+  if (observer_) observer_->OnBatch(static_cast<int>(live.size()), batch_timings);
+  for (size_t i = 0; i < live.size(); ++i) {
+    LineTimings timings{absl::ToDoubleMilliseconds(start - live[i].enqueued), batch_timings,
+                        static_cast<int>(live.size())};
+    live[i].request.done(std::move(results[i]), timings);
+  }
+}
+
+}  // namespace vocr

@@ -1,0 +1,33 @@
+// Image -> normalised model input, exactly as the manifest (and the reference
+// predictor, model/predictor.py) says: gray, scaled to the model's height,
+// width rounded to the width multiple and clamped, (x/255 - mean) / std.
+#ifndef VOCR_SERVER_CORE_PREPROCESS_H_
+#define VOCR_SERVER_CORE_PREPROCESS_H_
+
+#include <torch/torch.h>
+
+#include <opencv2/core.hpp>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/core/manifest.h"
+
+namespace vocr {
+
+// One preprocessed line: a float tensor [channels, height, width].
+struct LineInput {
+  torch::Tensor pixels;
+  int width = 0;
+};
+
+// Width of the line after scaling to the model height (rounded, clamped).
+int TargetWidth(int width, int height, const InputSpec& spec);
+
+absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec);
+
+// Stacks lines into [B, C, H, max width], padding on the right with pad_value.
+torch::Tensor PadBatch(const std::vector<const LineInput*>& lines, const InputSpec& spec);
+
+}  // namespace vocr
+
+#endif  // VOCR_SERVER_CORE_PREPROCESS_H_
