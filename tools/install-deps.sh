@@ -26,7 +26,13 @@ FONTS=(fonts-dejavu-core fonts-dejavu-extra fonts-noto-core fonts-roboto-unhinte
   fonts-courier-prime fonts-go fonts-junicode fonts-stix fonts-sora fonts-jura fonts-lmodern
   fonts-opendyslexic fonts-bebas-neue fonts-anonymous-pro fonts-cmu)
 
-PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}")
+# Server, client and tests: the C++ toolchain and libraries, all found by
+# CMake's find_package. prometheus provides promtool for the metrics tests.
+CXX=(g++ make cmake pkg-config ccache curl libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libtorch-dev libopencv-dev libabsl-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev
+  prometheus)
+
+PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

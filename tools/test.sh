@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
+tools/build.sh
+ctest --test-dir build --output-on-failure
 # Debian's python with torch (the first python3 on PATH may be another one).
-/usr/bin/python3 -m pytest -q tests/trainer
+/usr/bin/python3 -m pytest -q tests/trainer tests/e2e

@@ -50,31 +50,37 @@ int Batcher::queue_depth() const {
 std::vector<Batcher::Queued> Batcher::NextBatch() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    // The bucket holding the oldest line goes first, so no width starves.
-    auto oldest = buckets_.end();
+    // A full bucket runs at once; otherwise the bucket holding the oldest line
+    // goes first once its delay is up, so no width starves.
+    auto chosen = buckets_.end();
     for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
-      if (!it->second.empty() && (oldest == buckets_.end() || it->second.front().enqueued < oldest->second.front().enqueued)) {
-        oldest = it;
+      if (static_cast<int>(it->second.size()) >= options_.max_batch_size) {
+        chosen = it;
+        break;
+      }
+      if (!it->second.empty() &&
+          (chosen == buckets_.end() || it->second.front().enqueued < chosen->second.front().enqueued)) {
+        chosen = it;
       }
     }
-    if (oldest == buckets_.end()) {
+    if (chosen == buckets_.end()) {
       if (stopping_) return {};
       wake_.wait(lock);
       continue;
     }
-    const absl::Time due = oldest->second.front().enqueued + options_.max_queue_delay;
-    const bool full = static_cast<int>(oldest->second.size()) >= options_.max_batch_size;
+    const absl::Time due = chosen->second.front().enqueued + options_.max_queue_delay;
+    const bool full = static_cast<int>(chosen->second.size()) >= options_.max_batch_size;
     if (!full && !stopping_ && absl::Now() < due) {
       wake_.wait_for(lock, absl::ToChronoNanoseconds(due - absl::Now()));
       continue;
     }
     std::vector<Queued> batch;
-    auto& queue = oldest->second;
+    auto& queue = chosen->second;
     while (!queue.empty() && static_cast<int>(batch.size()) < options_.max_batch_size) {
       batch.push_back(std::move(queue.front()));
       queue.pop_front();
     }
-    if (queue.empty()) buckets_.erase(oldest);
+    if (queue.empty()) buckets_.erase(chosen);
     queued_ -= static_cast<int>(batch.size());
     const int depth = queued_;
     lock.unlock();

@@ -84,11 +84,13 @@ absl::Status ProbeShapes(Bundle& b) {
   const int64_t steps = 8, width = steps * m.input.feature_stride;
   const std::string cnn = (fs::path(b.dir()) / m.cnn.path).string();
   const std::string seq = (fs::path(b.dir()) / m.seq.path).string();
+  std::string probing = cnn;  // the file whose method is running, for the error message
   try {
     torch::NoGradGuard no_grad;
     torch::Tensor features =
         b.cnn().forward({torch::zeros({1, m.input.channels, m.input.height, width})}).toTensor();
     VOCR_RETURN_IF_ERROR(ExpectShape(features, {1, steps, m.dims.features}, cnn + ": forward output"));
+    probing = seq;
     auto enc = b.seq().get_method("encode")({features, torch::full({1}, steps, torch::kInt64)}).toTuple();
     if (enc->elements().size() != 4) return absl::FailedPreconditionError(seq + ": encode must return 4 tensors");
     const auto& e = enc->elements();
@@ -99,13 +101,14 @@ absl::Status ProbeShapes(Bundle& b) {
     auto step = b.seq()
                     .get_method("decode_step")({torch::full({1}, m.vocab.sos, torch::kInt64), e[3], e[0], e[1], e[2]})
                     .toTuple();
+    if (step->elements().size() != 2) return absl::FailedPreconditionError(seq + ": decode_step must return 2 tensors");
     VOCR_RETURN_IF_ERROR(
         ExpectShape(step->elements()[0].toTensor(), {1, m.vocab.size}, seq + ": decode_step log-probabilities"));
     VOCR_RETURN_IF_ERROR(ExpectShape(step->elements()[1].toTensor(), {1, m.dims.hidden}, seq + ": decode_step hidden"));
   } catch (const std::exception& ex) {
     std::string what = ex.what();
     return absl::FailedPreconditionError(
-        absl::StrCat(b.dir(), ": probe inference failed: ", what.substr(0, what.find('\n'))));
+        absl::StrCat(probing, ": probe inference failed: ", what.substr(0, what.find('\n'))));
   }
   return absl::OkStatus();
 }
@@ -134,7 +137,9 @@ absl::StatusOr<std::string> Sha256File(const std::string& path) {
   return hex;
 }
 
-absl::StatusOr<std::string> ResolveBundleDir(const std::string& path, int64_t version) {
+absl::StatusOr<std::string> ResolveBundleDir(const std::string& given, int64_t version) {
+  std::string path = given;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
   std::error_code ec;
   if (fs::exists(fs::path(path) / kManifestFile, ec)) {
     if (version == 0 || fs::path(path).filename() == std::to_string(version)) return path;

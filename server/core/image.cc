@@ -75,18 +75,17 @@ absl::Status CheckLimits(int64_t width, int64_t height, const ImageLimits& limit
   return absl::OkStatus();
 }
 
-// Encoders end PNG with an IEND chunk and JPEG with an EOI marker; libjpeg
-// would otherwise pad a truncated file with gray and call it a success.
+// Encoders end PNG with an IEND chunk and JPEG with an end-of-image marker;
+// libjpeg would otherwise pad a truncated file with gray and call it a
+// success. Some writers append bytes after the end, so the marker is looked
+// for in the last 4 KiB rather than at the very end.
 absl::Status CheckComplete(std::string_view b) {
-  if (StartsWith(b, kPng) && (b.size() < 12 || b.substr(b.size() - 8, 4) != "IEND")) {
-    return absl::InvalidArgumentError(absl::StrCat("truncated PNG (", b.size(), " bytes, no IEND chunk at the end)"));
+  const std::string_view tail = b.substr(b.size() > 4096 ? b.size() - 4096 : 0);
+  if (StartsWith(b, kPng) && tail.find("IEND") == std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("truncated PNG (", b.size(), " bytes, no IEND chunk)"));
   }
-  if (StartsWith(b, "\xFF\xD8")) {
-    size_t end = b.size();
-    while (end > 2 && b[end - 1] == '\0') --end;  // some writers pad with zeros
-    if (end < 4 || b.substr(end - 2, 2) != "\xFF\xD9") {
-      return absl::InvalidArgumentError(absl::StrCat("truncated JPEG (", b.size(), " bytes, no end-of-image marker)"));
-    }
+  if (StartsWith(b, "\xFF\xD8") && tail.find("\xFF\xD9") == std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("truncated JPEG (", b.size(), " bytes, no end-of-image marker)"));
   }
   return absl::OkStatus();
 }

@@ -140,7 +140,9 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json, const std::string&
   const Json& q = j["quantization"];
   VOCR_RETURN_IF_ERROR(Get(q, "engine", origin + ".quantization", &m.engine));
   for (ModelFile* f : {&m.cnn, &m.seq}) {
-    if (q.contains(f->part) && q[f->part].contains("scheme")) f->quantization = q[f->part]["scheme"].get<std::string>();
+    if (q.contains(f->part) && q[f->part].contains("scheme")) {
+      VOCR_RETURN_IF_ERROR(Get(q[f->part], "scheme", origin + ".quantization." + f->part, &f->quantization));
+    }
   }
   const Json& d = j["dims"];
   const std::string dims = origin + ".dims";
