@@ -152,7 +152,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(false);  // until the model is loaded and warm
+  // NOT_SERVING until the model is loaded and warm, for "" and for the service's own name.
+  health->SetServingStatus(ocr::v1::OcrService::service_full_name(), false);
+  health->SetServingStatus(false);
   if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
     std::ofstream(path + ".tmp") << bound_port << "\n";
     std::rename((path + ".tmp").c_str(), path.c_str());
@@ -178,8 +180,8 @@ int main(int argc, char** argv) {
   const double grace = absl::GetFlag(FLAGS_drain_grace_s);
   std::cerr << "vocr_server: signal " << signal_number << ", draining (grace " << grace << " s)\n";
   health->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   (*core)->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   std::cerr << "vocr_server: stopped\n";
   return 0;
 }

@@ -63,6 +63,25 @@ absl::StatusOr<Dimensions> WebpDimensions(std::string_view b) {
   return absl::InvalidArgumentError("unknown WebP chunk");
 }
 
+absl::StatusOr<Dimensions> TiffDimensions(std::string_view b) {
+  if (b.size() < 8) return absl::InvalidArgumentError("truncated TIFF header");
+  const bool little = b[0] == 'I';
+  auto read = [&](size_t at, int n) { return little ? LittleEndian(b, at, n) : BigEndian(b, at, n); };
+  const uint32_t ifd = read(4, 4);
+  if (ifd < 8 || ifd > b.size() - 2) return absl::InvalidArgumentError("corrupt TIFF: first IFD outside the file");
+  const uint32_t entries = read(ifd, 2);
+  int64_t width = -1, height = -1;
+  for (uint32_t e = 0; e < entries && ifd + 2 + 12 * (e + 1) <= b.size(); ++e) {
+    const size_t at = ifd + 2 + 12 * e;
+    const uint32_t tag = read(at, 2), type = read(at + 2, 2);
+    const uint32_t value = type == 3 ? read(at + 8, 2) : read(at + 8, 4);  // SHORT or LONG
+    if (tag == 256) width = value;
+    if (tag == 257) height = value;
+  }
+  if (width < 0 || height < 0) return absl::InvalidArgumentError("corrupt TIFF: no image width/length in the first IFD");
+  return Dimensions{static_cast<int>(std::min<int64_t>(width, INT32_MAX)), static_cast<int>(std::min<int64_t>(height, INT32_MAX))};
+}
+
 absl::Status CheckLimits(int64_t width, int64_t height, const ImageLimits& limits) {
   if (width <= 0 || height <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("image is ", width, "x", height, ": empty"));
@@ -109,17 +128,24 @@ absl::StatusOr<Dimensions> PeekDimensions(std::string_view b) {
     return Dimensions{static_cast<int>(LittleEndian(b, 6, 2)), static_cast<int>(LittleEndian(b, 8, 2))};
   }
   if (StartsWith(b, "RIFF") && b.size() >= 12 && b.substr(8, 4) == "WEBP") return WebpDimensions(b);
+  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4))) return TiffDimensions(b);
+  if (StartsWith(b, std::string_view("II+\0", 4)) || StartsWith(b, std::string_view("MM\0+", 4))) {
+    return absl::InvalidArgumentError("BigTIFF is not supported");
+  }
   return absl::NotFoundError("format without a header parser");
 }
 
 absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const ImageLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty image: 0 bytes");
+  // Only formats whose size can be read before decoding are accepted: for the
+  // others OpenCV would allocate whatever a crafted header claims.
   absl::StatusOr<Dimensions> dims = PeekDimensions(bytes);
-  if (dims.ok()) {
-    VOCR_RETURN_IF_ERROR(CheckLimits(dims->width, dims->height, limits));
-  } else if (!absl::IsNotFound(dims.status())) {
-    return dims.status();
+  if (absl::IsNotFound(dims.status())) {
+    return absl::InvalidArgumentError(absl::StrCat("not a decodable image (", bytes.size(),
+                                                   " bytes): unknown format; PNG, JPEG, BMP, WebP and TIFF are read"));
   }
+  if (!dims.ok()) return dims.status();
+  VOCR_RETURN_IF_ERROR(CheckLimits(dims->width, dims->height, limits));
   VOCR_RETURN_IF_ERROR(CheckComplete(bytes));
   cv::Mat image;
   try {

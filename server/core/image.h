@@ -23,8 +23,8 @@ struct Dimensions {
   int height = 0;
 };
 
-// Width and height from a PNG, JPEG, BMP, GIF or WebP header, without decoding.
-// NotFound for other formats (OpenCV's own pixel limit then guards them).
+// Width and height from a PNG, JPEG, BMP, GIF, WebP or TIFF header, without decoding.
+// NotFound for other formats, which DecodeImage then refuses.
 absl::StatusOr<Dimensions> PeekDimensions(std::string_view bytes);
 
 // Encoded image -> 8-bit gray, BGR or BGRA Mat. INVALID_ARGUMENT for empty,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "server_test.h"
@@ -52,6 +53,25 @@ TEST_F(ApiTest, RecognizeReturnsTextConfidencesTimingsAndModel) {
   ExpectWellFormed(response.result(), "PNG line");
   EXPECT_EQ(response.model().name(), "vocr_line");
   EXPECT_EQ(response.model().version(), 1);
+}
+
+TEST_F(ApiTest, EveryPromisedEncodingIsRead) {
+  // PNG, JPEG, BMP, WebP and TIFF (the SPEC's list), gray and colour.
+  const cv::Mat gray = TextLine(220, 32, 6);
+  cv::Mat bgr;
+  cv::cvtColor(gray, bgr, cv::COLOR_GRAY2BGR);
+  for (const char* ext : {".png", ".jpg", ".bmp", ".webp", ".tiff"}) {
+    for (const cv::Mat* image : std::initializer_list<const cv::Mat*>{&gray, &bgr}) {
+      const std::string what = std::string(ext) + (image == &gray ? " gray" : " BGR");
+      std::vector<uchar> bytes;
+      ASSERT_TRUE(cv::imencode(ext, *image, bytes)) << "this OpenCV cannot write " << what;
+      ocr::v1::RecognizeResponse response;
+      const grpc::Status status =
+          Recognize(stub_.get(), Request(EncodedImage(std::string(bytes.begin(), bytes.end()))), &response);
+      EXPECT_TRUE(status.ok()) << what << ": " << status.error_code() << " " << status.error_message();
+      if (status.ok()) ExpectWellFormed(response.result(), what);
+    }
+  }
 }
 
 TEST_F(ApiTest, RecognizeAcceptsTheModelItServesByNameAndVersion) {
@@ -256,7 +276,7 @@ TEST_F(HealthTest, ServingAfterStart) {
 TEST_F(HealthTest, NotServingUntilTheModelIsWarm) {
   // Warm-up runs a batch of --max_batch_size lines, so a huge maximum keeps
   // the server in its loading phase for a few seconds, long enough to look.
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_batch_size=4096"}, /*wait_until_serving=*/false));
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_batch_size=2048"}, /*wait_until_serving=*/false));
   ServingStatus status = HealthCheckResponse::UNKNOWN;
   const grpc::Status s = server_->CheckHealth("", &status, 5.0);
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
@@ -294,6 +314,46 @@ TEST_F(HealthTest, BrokenBundleStopsStartUpNamingThePath) {
   ASSERT_TRUE(server->WaitForExit(60, &wait_status)) << "the server kept running on a missing bundle";
   EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0) << "wait status " << wait_status;
   EXPECT_NE(server->Log().find("does-not-exist"), std::string::npos) << server->Log();
+}
+
+// ---- configuration ---------------------------------------------------------
+
+class ConfigTest : public ServerTest {
+ protected:
+  // Recognize on 2 MiB of non-image bytes: RESOURCE_EXHAUSTED over a 1 MiB
+  // message limit, INVALID_ARGUMENT (read, then refused) under a larger one.
+  static grpc::StatusCode TwoMebibyteCall(ServerProcess* server) {
+    ocr::v1::RecognizeResponse response;
+    return Recognize(server->Stub().get(), Request(EncodedImage(std::string(2 << 20, 'x'))), &response).error_code();
+  }
+};
+
+TEST_F(ConfigTest, FlagsComeFromTheEnvironmentAndTheCommandLineWins) {
+  ServerOptions from_env;
+  from_env.env = {"VOCR_MAX_MESSAGE_MB=1"};
+  std::string error;
+  std::unique_ptr<ServerProcess> limited = ServerProcess::Start(from_env, &error);
+  ASSERT_NE(limited, nullptr) << error;
+  EXPECT_EQ(TwoMebibyteCall(limited.get()), StatusCode::RESOURCE_EXHAUSTED) << "VOCR_MAX_MESSAGE_MB=1 was ignored";
+
+  ServerOptions both = from_env;
+  both.flags = {"--max_message_mb=4"};
+  std::unique_ptr<ServerProcess> overridden = ServerProcess::Start(both, &error);
+  ASSERT_NE(overridden, nullptr) << error;
+  EXPECT_EQ(TwoMebibyteCall(overridden.get()), StatusCode::INVALID_ARGUMENT) << "--max_message_mb=4 did not win";
+}
+
+TEST_F(ConfigTest, BadEnvironmentValueStopsStartUpNamingTheVariable) {
+  ServerOptions options;
+  options.env = {"VOCR_MAX_BATCH_SIZE=lots"};
+  options.wait_until_serving = false;
+  options.start_timeout_s = 30;
+  std::string error;
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
+  // Flags are checked before the server listens, so no port file appears.
+  ASSERT_EQ(server, nullptr) << "the server started with VOCR_MAX_BATCH_SIZE=lots";
+  EXPECT_NE(error.find("VOCR_MAX_BATCH_SIZE"), std::string::npos) << error;
+  EXPECT_NE(error.find("exited"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ struct ServerOptions {
   // Extra command-line flags ("--max_batch_size=8"); they come after the
   // helper's defaults, and the last occurrence of a flag wins.
   std::vector<std::string> flags;
+  // Extra environment ("VOCR_MAX_BATCH_SIZE=4"), added to (or replacing in)
+  // the test's environment.
+  std::vector<std::string> env;
   // Wait for health SERVING in Start (otherwise only for the port file).
   bool wait_until_serving = true;
   double start_timeout_s = 60;

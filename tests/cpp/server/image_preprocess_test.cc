@@ -132,10 +132,16 @@ TEST(DecodeImage, RefusesImagesOverTheConfiguredLimits) {
             absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(DecodeImage(Encode(".bmp", PatternImage(100, 21)), limits).status().code(),
             absl::StatusCode::kResourceExhausted);
-  // TIFF has no header parser: the limit is applied after decoding.
   EXPECT_EQ(DecodeImage(Encode(".tiff", PatternImage(101, 10)), limits).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(DecodeImage(Encode(".png", PatternImage(100, 20)), limits).ok());
+}
+
+TEST(DecodeImage, RefusesFormatsWhoseSizeCannotBeReadBeforeDecoding) {
+  // OpenCV reads PGM, but its header could claim any size: refused unread.
+  const absl::Status s = DecodeImage(Encode(".pgm", PatternImage(40, 20)), ImageLimits()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("unknown format"));
 }
 
 TEST(DecodeImage, RefusesAPngClaimingZeroWidth) {
