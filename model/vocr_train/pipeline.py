@@ -202,7 +202,10 @@ def step_export(cfg: dict) -> None:
 def step_evaluate(cfg: dict) -> None:
     model = load_fp32(cfg)
     variants = {variant_name(c, s): variant_dir(cfg, c, s) for c, s in VARIANTS}
-    report = measure_variants(variants, val_subsets(cfg), cfg["report"])
+    per_subset = cfg["report"]["latency_lines"] // len(data.SUBSETS)
+    timing_paths = [path for s in data.SUBSETS
+                    for path, _ in data.read_labels(os.path.join(cfg["paths"]["val"], s), per_subset)]
+    report = measure_variants(variants, cfg["paths"]["val"], timing_paths, cfg["report"])
     report["model"] = {"parameters": count_parameters(model), "cnn_parameters": count_parameters(model.backbone),
                        "macs_per_line": {f"width {w}, {c} chars": count_macs(model, cfg, w, c)
                                          for w, c in cfg["report"]["macs_at"]}}

@@ -5,18 +5,32 @@ predictor, i.e. what a consumer of the bundle gets, on one thread.
 Latency is per line, preprocessing included, image decoding excluded:
 batch 1 reads lines one by one; batch 16 reads width-sorted groups of 16
 (what the server's width buckets give it). Each is the median of `repeats`.
+Every measurement runs in a fresh process with one thread: the quantized
+engine and the thread count are process-wide state, and onednn's int8
+convolution crashed (std::bad_alloc, std::bad_array_new_length) when a
+process that had trained with 2 threads, or had run qnnpack, went on to
+measure with 1.
+
+    /usr/bin/python3 -m vocr_train.report --bundle B --engine qnnpack --latency IMAGE...
+    /usr/bin/python3 -m vocr_train.report --bundle B --accuracy VAL_DIR
 """
+import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from typing import Dict, Optional, Sequence
 
+import cv2
 import numpy as np
-import torch
 
-from predictor import Predictor, read_sorted
-from vocr_train.evaluate import score
+from predictor import Predictor, load_manifest, read_sorted
+from vocr_train.data import SUBSETS
+from vocr_train.evaluate import load_subset, score
 from vocr_train.export import variant_name
+from vocr_train.vocab import MODEL_DIR
 
 BEGIN, END = "<!-- report:begin -->", "<!-- report:end -->"
 
@@ -31,31 +45,32 @@ def latency_ms(predictor: Predictor, images: Sequence[np.ndarray], batch: int, r
     return statistics.median(runs)
 
 
-def measure_variants(variants: Dict[str, str], subsets: Dict, rcfg: dict) -> dict:
+def in_child(*args: str) -> dict:
+    """Runs this module's main in a fresh process; its last stdout line is JSON."""
+    cmd = [sys.executable, "-m", "vocr_train.report", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=MODEL_DIR, timeout=3600)
+    if done.returncode != 0:
+        lines = [l for l in done.stderr.splitlines() if l.strip()]
+        return {"error": (lines[-1] if lines else f"exit {done.returncode}")[:200]}
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def measure_variants(variants: Dict[str, str], val_dir: str, timing_paths: Sequence[str], rcfg: dict) -> dict:
     """{variant: {subset scores, bytes, latency per engine}} for bundle directories."""
-    torch.set_num_threads(1)
-    timing_lines = [im for images, _ in subsets.values() for im in images[: rcfg["latency_lines"] // len(subsets)]]
     out = {"variants": {}, "latency_note": "ms per line, 1 thread, median of %d runs over %d lines"
-           % (rcfg["repeats"], len(timing_lines))}
+           % (rcfg["repeats"], len(timing_paths))}
     for name, folder in variants.items():
-        predictor = Predictor(folder)
-        files = predictor.manifest["files"]
+        files = load_manifest(folder)["files"]
         entry = {
             "bytes": {part: f["bytes"] for part, f in files.items()},
             "fp32_reference_bytes": {part: f["fp32_reference_bytes"] for part, f in files.items()},
-            "accuracy": {}, "latency_ms": {},
+            "accuracy": in_child("--bundle", folder, "--accuracy", val_dir),
+            "latency_ms": {e: in_child("--bundle", folder, "--engine", e, "--repeats", str(rcfg["repeats"]),
+                                       "--latency", *timing_paths) for e in rcfg["engines"]},
         }
         entry["bytes"]["total"] = sum(f["bytes"] for f in files.values())
-        for subset, (images, texts) in subsets.items():
-            readings = read_sorted(predictor.cnn, predictor.seq, predictor.manifest, images, 16)
-            entry["accuracy"][subset] = score(texts, [r.text for r in readings])
-        for engine in rcfg["engines"]:
-            try:
-                p = Predictor(folder, engine=engine)
-                entry["latency_ms"][engine] = {f"batch{b}": round(latency_ms(p, timing_lines, b, rcfg["repeats"]), 3)
-                                               for b in (1, 16)}
-            except Exception as e:  # an engine that cannot run a bundle is a finding, not a crash
-                entry["latency_ms"][engine] = {"error": str(e).splitlines()[0][:200]}
+        if "error" in entry["accuracy"]:
+            raise RuntimeError(f"{folder}: accuracy run failed: {entry['accuracy']['error']}")
         out["variants"][name] = entry
         print(name, entry, flush=True)
     out["size_ratios"] = size_ratios(out["variants"])
@@ -106,3 +121,29 @@ def write_report(report: dict, readme: Optional[str], cfg: dict) -> str:
             with open(readme, "w", encoding="utf-8") as f:
                 f.write(text)
     return table
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="one measurement of one bundle (see the module docstring)")
+    parser.add_argument("--bundle", required=True)
+    parser.add_argument("--engine", default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--accuracy", metavar="VAL_DIR", help="score every subset of this validation set")
+    parser.add_argument("--latency", nargs="+", metavar="IMAGE", help="time reading these images")
+    args = parser.parse_args(argv)
+    predictor = Predictor(args.bundle, threads=1, engine=args.engine)
+    if args.accuracy:
+        result = {}
+        for subset in SUBSETS:
+            images, texts = load_subset(os.path.join(args.accuracy, subset))
+            readings = read_sorted(predictor.cnn, predictor.seq, predictor.manifest, images, 16)
+            result[subset] = score(texts, [r.text for r in readings])
+    else:
+        images = [cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in args.latency]
+        result = {f"batch{b}": round(latency_ms(predictor, images, b, args.repeats), 3) for b in (1, 16)}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
