@@ -37,7 +37,6 @@ from vocr_train.text_sources import build_corpus
 from vocr_train.train import set_threads, train_loop
 from vocr_train.vocab import MODEL_DIR, Vocab
 
-SHIPPED = ("qat", "dynamic")
 
 
 class Incomplete(Exception):
@@ -191,8 +190,9 @@ def step_export(cfg: dict) -> None:
             "qat": torch.jit.load(run_file(cfg, "qat_cnn.pt"))}
     seqs = {"fp32": fp32.seq, "dynamic": quantize.dynamic_seq(fp32.seq)}
     training = training_info(cfg)
+    shipped = tuple(cfg["export"]["shipped"])  # (cnn, seq) variant served by default
     for cnn, seq in VARIANTS:
-        targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == SHIPPED else [])
+        targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == shipped else [])
         for target in targets:
             export_bundle(target, cfg, cnns[cnn], seqs[seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
                           training=training)
