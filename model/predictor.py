@@ -155,6 +155,23 @@ def pad_batch(inputs: Sequence[np.ndarray], pad_value: float) -> (torch.Tensor, 
     return batch, widths
 
 
+def features_by_width(cnn, batch: torch.Tensor, widths: torch.Tensor, stride: int) -> torch.Tensor:
+    """CNN features of a padded batch, run once per distinct line width on the
+    unpadded pixels, so no line's features see another line's padding: the
+    CNN's receptive field would otherwise reach into it at a line's right end,
+    and what a line reads would depend on its batch-mates. Padded feature
+    columns are zero (the encoder and attention mask them anyway)."""
+    features = None
+    for width in sorted(set(widths.tolist())):
+        rows = torch.nonzero(widths == width).flatten()
+        part = cnn(batch.index_select(0, rows)[:, :, :, :width])
+        if features is None:
+            steps = int(widths.max()) // stride
+            features = torch.zeros(batch.size(0), steps, part.size(2), dtype=part.dtype)
+        features[rows, : part.size(1)] = part
+    return features
+
+
 def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest: dict) -> List[Reading]:
     """Batched greedy decoding with a per-line stop and a length bound from the width.
 
@@ -165,7 +182,7 @@ def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest:
     chars, first = vocab["chars"], vocab["first_char_id"]
     lengths = torch.div(widths, stride, rounding_mode="floor").clamp(min=1)
     with torch.no_grad():
-        memory, keys, mask, hidden = seq.encode(cnn(batch), lengths)
+        memory, keys, mask, hidden = seq.encode(features_by_width(cnn, batch, widths, stride), lengths)
         # Each line may emit at most `lengths + extra` tokens (EOS included), capped.
         limits = (lengths + decode["extra_steps"]).clamp(max=decode["max_steps"]).tolist()
         n = batch.size(0)

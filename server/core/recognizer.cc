@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 
@@ -33,6 +34,30 @@ struct DecodeState {
 
 }  // namespace
 
+// The CNN runs once per distinct line width on unpadded pixels, so no line's
+// features see another line's padding (the receptive field reaches into it
+// at a line's right end and would make a reading depend on its batch-mates).
+// Same as predictor.features_by_width.
+torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& lines, const InputSpec& spec) const {
+  std::map<int, std::vector<int64_t>> rows_by_width;
+  int max_width = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    rows_by_width[lines[i]->width].push_back(static_cast<int64_t>(i));
+    max_width = std::max(max_width, lines[i]->width);
+  }
+  torch::Tensor features;
+  for (const auto& [width, rows] : rows_by_width) {
+    std::vector<const LineInput*> group;
+    for (int64_t r : rows) group.push_back(lines[r]);
+    torch::Tensor part = bundle_->cnn().forward({PadBatch(group, spec)}).toTensor();
+    if (!features.defined()) {
+      features = torch::zeros({static_cast<int64_t>(lines.size()), max_width / spec.feature_stride, part.size(2)});
+    }
+    features.narrow(1, 0, part.size(1)).index_copy_(0, torch::tensor(rows, torch::kInt64), part);
+  }
+  return features;
+}
+
 std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const LineInput*>& lines,
                                                       const std::function<absl::Status(size_t)>& still_wanted,
                                                       BatchTimings* timings) const {
@@ -50,7 +75,7 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
   try {
     torch::NoGradGuard no_grad;
     auto start = std::chrono::steady_clock::now();
-    torch::Tensor features = bundle_->cnn().forward({PadBatch(lines, m.input)}).toTensor();
+    torch::Tensor features = FeaturesByWidth(lines, m.input);
     timings->cnn_ms = MsSince(start);
     start = std::chrono::steady_clock::now();
     auto encoded = bundle_->seq().get_method("encode")({features, torch::tensor(lengths, torch::kInt64)}).toTuple();

@@ -43,6 +43,8 @@ class Recognizer {
   const Bundle& bundle() const { return *bundle_; }
 
  private:
+  torch::Tensor FeaturesByWidth(const std::vector<const LineInput*>& lines, const InputSpec& spec) const;
+
   std::shared_ptr<Bundle> bundle_;
 };
 
