@@ -7,9 +7,9 @@ generators seeded by (seed, chunk number), so a run is reproducible and a
 resumed run continues with fresh, still deterministic data.
 
 The validation set is written once as PNG files plus `labels.tsv` per subset
-(`clean`, `degraded`), rendered with validation fonts and validation text
-only, so its figures measure generalisation; the server's client evaluates
-the same files.
+(see `SUBSETS`), rendered with validation fonts and validation text only, so
+its figures measure generalisation; the server's client evaluates the same
+files.
 """
 import itertools
 import os
@@ -26,7 +26,20 @@ from vocr_train.render import render_line, scan_fonts
 from vocr_train.text_sources import TextSampler
 from vocr_train.vocab import Vocab
 
-SUBSETS = ("clean", "degraded")
+# Validation subsets: what text is drawn (TextSampler weights and caps rate)
+# and how it is rendered (render modes, one drawn per line).
+SUBSET_SPECS = {
+    "clean": {"modes": ["clean"]},
+    "degraded": {"modes": ["degraded"]},
+    # ALL-CAPS names and addresses, half clean and half degraded prints.
+    "caps": {"weights": {"name": 1, "address": 1}, "caps_rate": 1.0, "modes": ["clean", "degraded"]},
+    # Numbers and dates: dates, ID numbers, phone numbers, amounts of money.
+    "numbers": {"weights": {"date": 1, "id": 1, "phone": 1, "money": 1}, "modes": ["clean", "degraded"]},
+    # Photo and scan conditions; ID-card style "label: value" fields weigh more.
+    "hard": {"weights": {"prose": 30, "words": 5, "name": 10, "address": 10, "date": 8, "id": 8, "phone": 5,
+                         "money": 4, "code": 4, "field": 25}, "modes": ["hard"]},
+}
+SUBSETS = tuple(SUBSET_SPECS)
 POOL_BATCHES = 4  # batches per width-sorted pool
 
 
@@ -74,6 +87,8 @@ class TrainStream(IterableDataset):
         families = font_families(self.cache_dir, "train")
         sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"])
         batch = self.cfg["train"]["batch_size"]
+        modes = list(data["modes"])  # render mode -> share of training lines
+        cum_share = np.cumsum([data["modes"][m] for m in modes]) / sum(data["modes"].values())
         chunk = self.start_chunk + worker
         while True:
             rng = np.random.default_rng([self.cfg["seed"], chunk])
@@ -81,7 +96,7 @@ class TrainStream(IterableDataset):
             pool = []
             for _ in range(batch * POOL_BATCHES):
                 text, _kind = sampler.sample(text_rng)
-                mode = "clean" if rng.random() < data["clean_fraction"] else "degraded"
+                mode = modes[int(np.searchsorted(cum_share, rng.random(), side="right"))]
                 font = pick_font(families, rng)
                 pool.append((render_sample(text, font, mode, rng, self.spec), vocab.encode(text)))
             pool.sort(key=lambda s: s[0].shape[2])
@@ -118,9 +133,11 @@ def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
     """Render the fixed validation set as PNG files with labels.tsv and meta.tsv per subset."""
     vocab = Vocab()
     families = font_families(cache_dir, "val")
-    sampler = TextSampler("val", vocab.chars, cache_dir, max_chars=cfg["data"]["max_chars"])
     counts = {}
     for s, subset in enumerate(SUBSETS):
+        spec = SUBSET_SPECS[subset]
+        sampler = TextSampler("val", vocab.chars, cache_dir, max_chars=cfg["data"]["max_chars"],
+                              weights=spec.get("weights"), caps_rate=spec.get("caps_rate"))
         folder = os.path.join(out_dir, subset)
         os.makedirs(folder, exist_ok=True)
         rng = np.random.default_rng([cfg["seed"], 1_000_000 + s])
@@ -129,11 +146,12 @@ def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
         for i in range(cfg["data"]["val_lines"][subset]):
             text, kind = sampler.sample(text_rng)
             font = pick_font(families, rng)
-            rgb = render_line(text, font, rng, subset)
+            mode = spec["modes"][int(rng.integers(len(spec["modes"])))]
+            rgb = render_line(text, font, rng, mode)
             name = f"{i:05d}.png"
             cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             labels.append(f"{name}\t{text}\n")
-            meta.append(f"{name}\t{kind}\t{os.path.basename(font)}\n")
+            meta.append(f"{name}\t{kind}\t{mode}\t{os.path.basename(font)}\n")
         with open(os.path.join(folder, "labels.tsv"), "w", encoding="utf-8") as f:
             f.writelines(labels)
         with open(os.path.join(folder, "meta.tsv"), "w", encoding="utf-8") as f:

@@ -93,7 +93,10 @@ def contract(cfg: dict, model: OcrModel) -> dict:
 def fingerprint(cfg: dict, stage: str, **extra) -> dict:
     """What a training stage's result depends on (bookkeeping such as log intervals left out)."""
     bookkeeping = ("log_every", "eval_every", "checkpoint_every", "threads")
-    return dict({k: cfg[k] for k in ("seed", "input", "model", "data")},
+    if cfg[stage].get("schedule") == "wsd":
+        bookkeeping += ("steps", "decay_steps")  # a WSD run can be extended; train_loop checks where it stands
+    data_keys = [k for k in cfg["data"] if k not in ("eval_lines", "val_lines")]
+    return dict({k: cfg[k] for k in ("seed", "input", "model")}, data={k: cfg["data"][k] for k in data_keys},
                 stage={k: v for k, v in cfg[stage].items() if k not in bookkeeping}, **extra)
 
 

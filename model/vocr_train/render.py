@@ -5,7 +5,10 @@
 
 mode 'clean' gives plain dark text on a light, nearly uniform background;
 'degraded' adds the geometric, photometric and layout nuisances seen in
-scans and phone photos.  Every random choice is drawn from the `rng`
+scans and phone photos; 'hard' turns them up to what a phone photo of an
+ID card or a stamped form gives: text 12-20 px high upscaled, coloured
+card backgrounds with guilloche patterns, stamps and pen strokes across the
+text, stronger perspective and motion blur.  Every random choice is drawn from the `rng`
 argument, so a seed reproduces an image exactly.
 
 Pipeline: render an anti-aliased coverage mask with FreeType (PIL), warp it
@@ -34,7 +37,7 @@ from .fonts import render_path, scan_fonts
 
 __all__ = ['scan_fonts', 'render_line']  # scan_fonts lives in fonts.py
 
-MODES = ('clean', 'degraded')
+MODES = ('clean', 'degraded', 'hard')
 
 
 # ---------------------------------------------------------------- fonts ----
@@ -107,7 +110,7 @@ def _crop(arr, x0, y0, x1, y1):
 
 # ------------------------------------------------------------- geometry ----
 
-def _warp(mask, box, rng, size):
+def _warp(mask, box, rng, size, hard=False):
     """Small rotation / shear / perspective of the text mask.
 
     `box` holds the line box corners (4x2) and is transformed along so the
@@ -117,7 +120,7 @@ def _warp(mask, box, rng, size):
     h, w = mask.shape
     cx, cy = w / 2.0, h / 2.0
     m = np.eye(3)
-    if rng.random() < 0.35:
+    if rng.random() < (0.6 if hard else 0.35):
         # Up to 3 degrees, but on long lines cap the angle so the line drifts
         # by at most ~one text height end to end; otherwise the axis-aligned
         # crop becomes mostly background.
@@ -128,7 +131,7 @@ def _warp(mask, box, rng, size):
     if rng.random() < 0.3:
         sh = rng.uniform(-0.3, 0.3)  # x shift proportional to height: slant
         m = np.array([[1, sh, 0], [0, 1, 0], [0, 0, 1]]) @ m
-    perspective = rng.random() < 0.15
+    perspective = rng.random() < (0.6 if hard else 0.15)
     if np.allclose(m, np.eye(3)) and not perspective:
         return mask, box
     centre = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]])
@@ -138,7 +141,8 @@ def _warp(mask, box, rng, size):
         # Jitter the corners by a few percent of the line height: a page
         # photographed slightly off-axis.
         src = corners.astype(np.float32)
-        dst = src + rng.uniform(-0.12, 0.12, (4, 2)).astype(np.float32) * size
+        jitter = 0.3 if hard else 0.12
+        dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * size
         m = cv2.getPerspectiveTransform(src, dst).astype(np.float64) @ m
 
     def apply(pts):
@@ -269,6 +273,42 @@ def _stamp(rng, img):
     return img * (1 - alpha) + colour * alpha
 
 
+def _card_background(rng, h, w):
+    """Pastel ID-card / banknote style background: a tint, a gradient and a
+    guilloche (interleaved fine sine curves) in a slightly darker tone."""
+    base = rng.uniform(170, 245, 3)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = base
+    ramp = np.linspace(-1, 1, w, dtype=np.float32)[None, :, None] * rng.uniform(-25, 25, 3).astype(np.float32)
+    img += ramp
+    tone = tuple(float(c) for c in np.clip(base - rng.uniform(20, 55, 3), 0, 255))
+    xs = np.arange(0, w + 8, 2, dtype=np.float64)
+    period = rng.uniform(0.6, 2.5) * max(h, 8)
+    for k in range(int(rng.integers(3, 9))):
+        amp = rng.uniform(0.15, 0.6) * h
+        phase = rng.uniform(0, 2 * math.pi)
+        ys = h / 2 + amp * np.sin(2 * math.pi * xs / period + phase + k * 0.7)
+        pts = np.stack([xs, ys], 1).round().astype(np.int32)
+        cv2.polylines(img, [pts], False, tone, 1, cv2.LINE_AA)
+    return img
+
+
+def _pen_stroke(rng, img):
+    """A line or signature-like curve in pen colour crossing the text."""
+    h, w = img.shape[:2]
+    colour = np.array([[30, 40, 150], [20, 20, 20], [160, 30, 30]], np.float32)[rng.integers(3)]
+    layer = np.zeros((h, w), np.float32)
+    xs = np.linspace(rng.uniform(-0.1, 0.4) * w, rng.uniform(0.6, 1.1) * w, 24)
+    if rng.random() < 0.5:  # straight stroke at a small angle
+        ys = np.linspace(rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * h, 24)
+    else:                   # loopy signature
+        ys = h / 2 + rng.uniform(0.2, 0.5) * h * np.sin(np.linspace(0, rng.uniform(2, 8) * math.pi, 24))
+    pts = np.stack([xs, ys], 1).round().astype(np.int32)
+    cv2.polylines(layer, [pts], False, 1.0, int(rng.integers(1, max(2, h // 12) + 1)), cv2.LINE_AA)
+    alpha = layer[..., None] * rng.uniform(0.5, 0.9)
+    return img * (1 - alpha) + colour * alpha
+
+
 # -------------------------------------------------------- degradations -----
 
 def _motion_kernel(rng, max_len):
@@ -280,7 +320,7 @@ def _motion_kernel(rng, max_len):
     return k / max(k.sum(), 1e-6)
 
 
-def _photometric(rng, img, line_h):
+def _photometric(rng, img, line_h, hard=False):
     """Illumination, blur, low resolution, noise and JPEG on float32 RGB.
 
     line_h is the text line height in pixels.  Blur strength scales with it
@@ -298,8 +338,9 @@ def _photometric(rng, img, line_h):
     elif r < 0.27:
         k = int(rng.integers(2, 4 if line_h >= 24 else 3))
         img = cv2.blur(img, (k, k))
-    elif r < 0.35:
-        img = cv2.filter2D(img, -1, _motion_kernel(rng, int(min(7, max(3, line_h // 5)))))
+    elif r < (0.55 if hard else 0.35):
+        longest = max(3, line_h // 4) if hard else min(7, max(3, line_h // 5))
+        img = cv2.filter2D(img, -1, _motion_kernel(rng, int(longest)))
     f_min = max(0.35, 14.0 / line_h)
     if rng.random() < 0.2 and f_min < 0.75:  # low resolution: down, then back up
         f = rng.uniform(f_min, 0.75)
@@ -320,7 +361,7 @@ def _photometric(rng, img, line_h):
         img[u < amount / 2] = rng.uniform(0, 40)
         img[u > 1 - amount / 2] = rng.uniform(215, 255)
     out = np.clip(img, 0, 255, out=img).astype(np.uint8)
-    if rng.random() < 0.35:  # JPEG last, as in real capture pipelines
+    if rng.random() < (0.6 if hard else 0.35):  # JPEG last, as in real capture pipelines
         q = int(rng.integers(15, 91))
         ok, buf = cv2.imencode('.jpg', out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
         if ok:
@@ -336,16 +377,21 @@ def render_line(text, font_path, rng, mode):
     mode 'clean': dark text on light, nearly uniform paper, reasonable
     margins, image height about 24-48 px, no geometric or noise degradation.
     mode 'degraded': text line height 12-64 px with random degradations.
+    mode 'hard': as 'degraded' but stronger; most lines are rendered 12-20 px
+    high and upscaled 1.5-3x at the end, as a small crop of a photo is.
     """
     if mode not in MODES:
         raise ValueError('mode must be one of %s, got %r' % (MODES, mode))
-    clean = mode == 'clean'
+    clean, hard = mode == 'clean', mode == 'hard'
+    upscale = rng.uniform(1.5, 3.0) if hard and rng.random() < 0.6 else 1.0
 
     # --- size.  "Line box" = ascent + descent of the font at that size.
     if clean:
         out_h = int(rng.integers(24, 49))
         m_top, m_bot = rng.uniform(0.06, 0.2, 2)
         line_h = out_h / (1.0 + m_top + m_bot)
+    elif upscale > 1.0:
+        line_h = rng.uniform(12, 20)
     else:
         # Log-uniform: small text is common in documents and hardest to read.
         line_h = math.exp(rng.uniform(math.log(12), math.log(64)))
@@ -374,7 +420,7 @@ def render_line(text, font_path, rng, mode):
         # Line box corners, then the two baseline ends, tracked through the warp.
         box = np.array([[x_lo, line_top], [x_hi, line_top], [x_hi, line_bot], [x_lo, line_bot],
                         [x_lo, baseline], [x_hi, baseline]], np.float64)
-        mask, box = _warp(mask, box, rng, size)
+        mask, box = _warp(mask, box, rng, size, hard)
         ink = _ink_bbox(mask)
         line_top, line_bot = box[:4, 1].min(), box[:4, 1].max()
         baseline = int(round(box[4:, 1].mean()))
@@ -422,6 +468,9 @@ def render_line(text, font_path, rng, mode):
         img[:] = bg_rgb
         if rng.random() < 0.3:  # barely visible paper tone variation
             img += ((_smooth_field(rng, h, w, 16) - 0.5) * rng.uniform(2, 6))[..., None]
+    elif hard and rng.random() < 0.5:
+        img = _card_background(rng, h, w)
+        text_rgb = np.clip(text_rgb * 0.4, 0, 255) if _luma(text_rgb) > 100 else text_rgb  # dark print on a card
     else:
         img = _background(rng, h, w, bg_rgb, text_rgb, baseline - y0)
         alpha = alpha * rng.uniform(0.8, 1.0) if rng.random() < 0.2 else alpha  # faded ink
@@ -435,6 +484,12 @@ def render_line(text, font_path, rng, mode):
             out = cv2.resize(out, (max(1, int(round(w * 48.0 / h))), 48),
                              interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(out)
-    if rng.random() < 0.04:
+    if rng.random() < (0.3 if hard else 0.04):
         img = _stamp(rng, img)
-    return _photometric(rng, img, lh)
+    if hard and rng.random() < 0.3:
+        img = _pen_stroke(rng, img)
+    out = _photometric(rng, img, lh, hard)
+    if upscale > 1.0:
+        interp = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)[int(rng.integers(2))]
+        out = cv2.resize(out, (int(round(w * upscale)), int(round(h * upscale))), interpolation=interp)
+    return out

@@ -55,6 +55,8 @@ KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'c
 DEFAULT_WEIGHTS = {'prose': 42, 'words': 10, 'name': 8, 'address': 8, 'date': 6, 'id': 5,
                    'phone': 5, 'money': 5, 'code': 4, 'field': 7}
 CAPS_RATE, TITLE_RATE = 0.12, 0.05
+# Names and addresses are printed in capitals on ID cards and forms far more often.
+CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3}
 VAL_PERMILLE = 30           # prose buckets (out of 1000) held out for validation
 CACHE_VERSION = 2           # bump whenever extraction, cleaning or the source rules change
 MAX_PIECE = 200             # stored prose lines are at most this long
@@ -649,13 +651,14 @@ def _read_lines(path):
 class TextSampler:
     """Draws (text, kind) pairs for one split; see the module docstring."""
 
-    def __init__(self, split, charset, cache_dir, min_chars=1, max_chars=48, weights=None):
+    def __init__(self, split, charset, cache_dir, min_chars=1, max_chars=48, weights=None, caps_rate=None):
         if split not in ('train', 'val'):
             raise ValueError(f'split must be train or val, not {split!r}')
         if not 1 <= min_chars <= max_chars:
             raise ValueError('need 1 <= min_chars <= max_chars')
         build_corpus(cache_dir, charset)
         self.split, self.min_chars, self.max_chars = split, min_chars, max_chars
+        self.caps_rate = caps_rate  # None: the rate per kind (CAPS_RATE_BY_KIND, default CAPS_RATE)
         self._chars = frozenset(charset)
         self._prose = _read_lines(os.path.join(cache_dir, f'prose-{split}.txt'))
         self._words = _read_lines(os.path.join(cache_dir, 'words.txt'))
@@ -707,10 +710,11 @@ class TextSampler:
         return ' '.join(words[i:j + 1])
 
     def _case(self, rng, text, kind):
+        caps = self.caps_rate if self.caps_rate is not None else CAPS_RATE_BY_KIND.get(kind, CAPS_RATE)
         r = rng.random()
-        if r < CAPS_RATE and '@' not in text and '://' not in text and 'www.' not in text:
+        if r < caps and '@' not in text and '://' not in text and 'www.' not in text:
             styled = text.upper()
-        elif r < CAPS_RATE + TITLE_RATE and kind in ('prose', 'words'):
+        elif r < caps + TITLE_RATE and kind in ('prose', 'words'):
             styled = text.title()
         else:
             return text

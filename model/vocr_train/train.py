@@ -1,9 +1,16 @@
 """The training loop shared by fp32 training and QAT fine-tuning.
 
-Teacher forcing, AdamW, a one-cycle (or cosine) schedule, gradient clipping.
-A checkpoint holds model, optimizer, scheduler, step and config, written
-atomically every `checkpoint_every` steps, so a killed run resumes where it
-stopped (the data stream resumes at the same chunk too).
+Teacher forcing, AdamW, a one-cycle, cosine or warmup-stable-decay (WSD)
+schedule, gradient clipping. A checkpoint holds model, optimizer, scheduler,
+step and config, written atomically every `checkpoint_every` steps, so a
+killed run resumes where it stopped (the data stream resumes at the same
+chunk too).
+
+WSD keeps the learning rate constant after the warmup and decays it only in
+the last `decay_steps`. Until the decay starts, a run does not depend on its
+total length, so a long run can be extended across sessions: the state at
+the start of the decay is kept in `<name>.stable.ckpt`, and a config with more
+`steps` resumes from there, trains the stable phase further and decays again.
 """
 import json
 import math
@@ -33,8 +40,26 @@ def sequence_loss(log_probs: torch.Tensor, targets: torch.Tensor, pad: int, smoo
     return (1.0 - smoothing) * nll + smoothing * uniform
 
 
+def stable_until(stage: dict) -> int:
+    """The step where a WSD schedule starts its decay (the total for other schedules)."""
+    return stage["steps"] - stage["decay_steps"] if stage.get("schedule") == "wsd" else stage["steps"]
+
+
+def wsd_factor(step: int, warmup: int, stable: int, total: int) -> float:
+    """Linear warmup, constant, then a cosine decay to 1% over the last steps."""
+    if step < warmup:
+        return (step + 1) / warmup
+    if step < stable:
+        return 1.0
+    done = min(1.0, (step - stable) / max(1, total - stable))
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * done))
+
+
 def make_schedule(optimizer, stage: dict):
     steps = stage["steps"]
+    if stage.get("schedule") == "wsd":
+        warmup, stable = stage["warmup_steps"], stable_until(stage)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: wsd_factor(s, warmup, stable, steps))
     if stage.get("schedule", "onecycle") == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=stage["lr"], total_steps=steps,
                                                    pct_start=stage.get("warmup", 0.1))
@@ -80,8 +105,19 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
     optimizer = torch.optim.AdamW(trainable, lr=stage["lr"], weight_decay=stage.get("weight_decay", 0.01))
     scheduler = make_schedule(optimizer, stage)
     step, last_eval = 0, {}
+    stable_path = os.path.join(run_dir, f"{name}.stable.ckpt")
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
+        written_for = state.get("stable_until", stable_until(stage))
+        if written_for != stable_until(stage) and state["step"] > min(written_for, stable_until(stage)):
+            # Past the decay of a run of another length: go back to where it left the stable phase.
+            if not os.path.exists(stable_path):
+                raise RuntimeError(f"{ckpt_path} is at step {state['step']}, past the stable phase, "
+                                   f"and {stable_path} is missing")
+            state = torch.load(stable_path, map_location="cpu")
+            if state["step"] > stable_until(stage):
+                raise RuntimeError(f"{stable_path} is at step {state['step']}, beyond this config's "
+                                   f"stable phase ({stable_until(stage)} steps); raise steps")
         if state.get("fingerprint") != fingerprint:
             changed = sorted(k for k in set(fingerprint) | set(state.get("fingerprint") or {})
                              if fingerprint.get(k) != (state.get("fingerprint") or {}).get(k))
@@ -93,9 +129,10 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         step, last_eval = state["step"], state.get("eval", {})
         log(event="resume", stage=name, step=step)
 
-    def checkpoint():
+    def checkpoint(path: str = ckpt_path):
         save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step, "config": cfg, "fingerprint": fingerprint, "eval": last_eval}, ckpt_path)
+                     "scheduler": scheduler.state_dict(), "step": step, "config": cfg, "fingerprint": fingerprint,
+                     "eval": last_eval, "stable_until": stable_until(stage)}, path)
 
     channels_last = cfg["train"].get("channels_last", False)
     if channels_last:
@@ -136,6 +173,8 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
                                                         for m in ("cer", "line_acc")})
         if step % cfg["train"]["checkpoint_every"] == 0 or step == stop:
             checkpoint()
+        if step == stable_until(stage) and stage.get("schedule") == "wsd":
+            checkpoint(stable_path)
     if channels_last:
         model.to(memory_format=torch.contiguous_format)
     model.eval()

@@ -12,7 +12,7 @@ from vocr_train.contract import input_spec
 from vocr_train.model import OcrModel
 from vocr_train.render import render_line
 from vocr_train.tiny_bundle import TINY_CONFIG
-from vocr_train.train import sequence_loss
+from vocr_train.train import sequence_loss, stable_until, wsd_factor
 from vocr_train.vocab import Vocab
 
 def test_tiny_model_loss_falls_on_rendered_lines(cache_dir):
@@ -34,6 +34,30 @@ def test_tiny_model_loss_falls_on_rendered_lines(cache_dir):
         optimizer.step()
         losses.append(float(loss))
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5]), losses
+
+
+def test_wsd_schedule_is_flat_until_the_decay():
+    stage = {"schedule": "wsd", "steps": 1000, "decay_steps": 200, "warmup_steps": 100}
+    assert stable_until(stage) == 800
+    assert wsd_factor(0, 100, 800, 1000) == pytest.approx(0.01)
+    assert wsd_factor(99, 100, 800, 1000) == 1.0
+    assert wsd_factor(500, 100, 800, 1000) == wsd_factor(799, 100, 800, 1000) == 1.0
+    assert 0.4 < wsd_factor(900, 100, 800, 1000) < 0.6
+    assert wsd_factor(1000, 100, 800, 1000) == pytest.approx(0.01)
+    # a longer run has the same schedule up to the shorter one's decay
+    assert all(wsd_factor(s, 100, 800, 1000) == wsd_factor(s, 100, 5000, 6000) for s in range(800))
+
+
+def test_validation_subsets_hold_what_their_names_say(cache_dir, tmp_path):
+    cfg = pipeline.load_config(TINY_CONFIG)
+    counts = data.write_val_set(cfg, cache_dir, str(tmp_path))
+    assert counts == cfg["data"]["val_lines"]
+    caps = [t for _, t in data.read_labels(str(tmp_path / "caps"))]
+    assert all(t == t.upper() for t in caps), caps
+    numbers = [t for _, t in data.read_labels(str(tmp_path / "numbers"))]
+    assert all(any(c.isdigit() for c in t) or "Bằng chữ" in t for t in numbers), numbers
+    modes = {line.split("\t")[2] for line in open(tmp_path / "hard" / "meta.tsv", encoding="utf-8")}
+    assert modes == {"hard"}
 
 
 def test_render_line_reads_the_same_after_preprocessing(cache_dir):
@@ -66,7 +90,7 @@ def test_pipeline_writes_every_variant_and_the_report(smoke_run):
     report = json.load(open(tmp / "runs" / "smoke" / "report.json"))
     assert set(report["variants"]) == {f"{c}-cnn_{s}-seq" for c in ("fp32", "ptq", "qat") for s in ("fp32", "dynamic")}
     for v in report["variants"].values():
-        assert set(v["accuracy"]) == {"clean", "degraded"}
+        assert set(v["accuracy"]) == set(data.SUBSETS)
         assert v["latency_ms"]["onednn"]["batch1"] > 0
     shipped = Predictor(str(tmp / "repository" / "vocr_line"))
     assert shipped.manifest["evaluation"]["variants"].keys() == report["variants"].keys()
@@ -105,3 +129,30 @@ def test_a_checkpoint_from_another_config_is_refused(smoke_run):
     (changed / "smoke.json").write_text(json.dumps(cfg))  # same run directory as the smoke run
     with pytest.raises(RuntimeError, match=r"fp32.ckpt belongs to another run \(differs in \['stage'\]\)"):
         pipeline.main(["--config", str(changed / "smoke.json"), "--steps", "train"])
+
+
+def test_a_wsd_run_extends_from_where_its_decay_began(smoke_run):
+    """16 steps (decay from 10), then the same config with 24 steps (decay from 18): the second call goes
+    back to the step-10 state and ends with the weights of one uninterrupted 24-step run."""
+    tmp, config = smoke_run
+
+    def write(folder: str, steps: int):
+        cfg = json.load(open(config))
+        cfg["paths"]["runs"] = str(tmp / f"{folder}-runs")
+        cfg["train"].update(schedule="wsd", steps=steps, decay_steps=6, warmup_steps=2)
+        os.makedirs(tmp / folder, exist_ok=True)
+        path = tmp / folder / "wsd.json"
+        path.write_text(json.dumps(cfg))
+        return str(path)
+
+    assert pipeline.main(["--config", write("extended", 16), "--steps", "train"]) == 0
+    run = tmp / "extended-runs" / "wsd"
+    assert torch.load(run / "fp32.stable.ckpt")["step"] == 10
+    assert pipeline.main(["--config", write("extended", 24), "--steps", "train"]) == 0
+    log = [json.loads(line) for line in open(run / "fp32.log.jsonl")]
+    assert [r["step"] for r in log if r.get("event") == "resume"] == [10]
+    assert pipeline.main(["--config", write("straight", 24), "--steps", "train"]) == 0
+    straight = torch.load(tmp / "straight-runs" / "wsd" / "fp32.pt")
+    extended = torch.load(run / "fp32.pt")
+    for name, tensor in straight.items():
+        assert torch.allclose(tensor.float(), extended[name].float(), atol=1e-4), name
