@@ -103,14 +103,19 @@ class SeqModel(nn.Module):
         self.cell = nn.GRUCell(embed + memory, dec_hidden)
         self.out = nn.Linear(dec_hidden + memory + embed, vocab_size)
 
+    def run_encoder(self, features: torch.Tensor, reversed_features: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Both GRU directions; the int8 export replaces this (fixed_range.FixedRangeSeq)."""
+        fwd, _ = self.enc_fwd(features)
+        bwd, _ = self.enc_bwd(reversed_features)
+        return fwd, bwd
+
     @torch.jit.export
     def encode(self, features: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """features [B, T, F], lengths [B] (int64, 1..T) ->
         memory [B, T, 2E], keys [B, T, A], mask [B, T] (bool), hidden [B, D]."""
         steps = torch.arange(features.size(1), device=features.device).unsqueeze(0)
         mask = steps < lengths.unsqueeze(1)
-        fwd, _ = self.enc_fwd(features)
-        bwd, _ = self.enc_bwd(reverse_within_length(features, lengths))
+        fwd, bwd = self.run_encoder(features, reverse_within_length(features, lengths))
         bwd = reverse_within_length(bwd, lengths)
         memory = torch.cat([fwd, bwd], 2) * mask.unsqueeze(2).to(fwd.dtype)
         keys = self.attn_memory(memory)

@@ -191,13 +191,17 @@ def step_export(cfg: dict) -> None:
     fp32 = load_fp32(cfg)
     cnns = {"fp32": fp32.backbone, "ptq": torch.jit.load(run_file(cfg, "ptq_cnn.pt")),
             "qat": torch.jit.load(run_file(cfg, "qat_cnn.pt"))}
-    seqs = {"fp32": fp32.seq, "dynamic": quantize.dynamic_seq(fp32.seq)}
+    calibration = calibration_images(cfg, contract(cfg, fp32))
+    # The int8 seq's feature range is calibrated on the CNN it is paired with.
+    seqs = {(cnn, "fp32"): fp32.seq for cnn in cnns}
+    seqs.update({(cnn, "dynamic"): quantize.dynamic_seq(fp32.seq, quantize.feature_bound(cnns[cnn], calibration))
+                 for cnn in cnns})
     training = training_info(cfg)
     shipped = tuple(cfg["export"]["shipped"])  # (cnn, seq) variant served by default
     for cnn, seq in VARIANTS:
         targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == shipped else [])
         for target in targets:
-            export_bundle(target, cfg, cnns[cnn], seqs[seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
+            export_bundle(target, cfg, cnns[cnn], seqs[cnn, seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
                           training=training)
             print("exported", target)
 

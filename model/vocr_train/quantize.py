@@ -7,8 +7,9 @@ CNN, static int8 (the four QAT steps of the PyTorch/VietOCR guide):
      BN statistics for the last part: `qat_schedule`;
   4. `convert` to int8: `convert_backbone`.
 PTQ, for comparison: fuse, observe calibration batches, convert.
-Decoder side: `quantize_dynamic` on the GRUs and Linears (weights int8,
-activation scales chosen per call).
+Decoder side: `quantize_dynamic` on the GRUs and Linears (weights int8), with
+activation ranges fixed at export so that a line's reading never depends on
+its batch-mates (fixed_range.py).
 """
 import copy
 from typing import Callable, Iterable
@@ -16,9 +17,10 @@ from typing import Callable, Iterable
 import torch
 import torch.nn as nn
 from torch.ao.quantization import (convert, disable_observer, get_default_qat_qconfig, get_default_qconfig,
-                                   prepare, prepare_qat, quantize_dynamic)
+                                   prepare, prepare_qat)
 from torch.nn.intrinsic.qat import freeze_bn_stats
 
+from vocr_train.fixed_range import FixedRangeSeq
 from vocr_train.model import Backbone, SeqModel
 
 
@@ -69,6 +71,13 @@ def convert_backbone(qat_backbone: Backbone) -> Backbone:
     return convert(model, inplace=True)
 
 
-def dynamic_seq(seq: SeqModel) -> SeqModel:
-    """Dynamic int8 GRUs, GRU cell and Linears; the embedding stays fp32."""
-    return quantize_dynamic(copy.deepcopy(seq).eval(), {nn.GRU, nn.GRUCell, nn.Linear}, dtype=torch.qint8)
+def feature_bound(cnn: nn.Module, calibration: Iterable[torch.Tensor], margin: float = 1.1) -> float:
+    """The largest feature magnitude `cnn` gives on calibration images, with a margin."""
+    with torch.no_grad():
+        return margin * max(float(cnn(images).abs().max()) for images in calibration)
+
+
+def dynamic_seq(seq: SeqModel, features_bound: float) -> SeqModel:
+    """Dynamic int8 GRUs, GRU cell and Linears with fixed activation ranges (see fixed_range.py);
+    the embedding stays fp32."""
+    return FixedRangeSeq(seq, features_bound)

@@ -28,10 +28,13 @@ def quantized_tiny_model(cfg: dict):
     quantize.prepare_qat_backbone(model.backbone, cfg["engine"])
     spec = cfg["input"]
     generator = torch.Generator().manual_seed(cfg["seed"])
+    images = [torch.rand(4, spec["channels"], spec["height"], width, generator=generator) * 2 - 1
+              for width in (64, 128, 256)]
     with torch.no_grad():
-        for width in (64, 128, 256):  # let the observers see a few activation ranges
-            model.backbone(torch.rand(4, spec["channels"], spec["height"], width, generator=generator) * 2 - 1)
-    return quantize.convert_backbone(model.backbone), quantize.dynamic_seq(fp32.seq), fp32
+        for batch in images:  # let the observers see a few activation ranges
+            model.backbone(batch)
+    cnn = quantize.convert_backbone(model.backbone)
+    return cnn, quantize.dynamic_seq(fp32.seq, quantize.feature_bound(cnn, images)), fp32
 
 
 def make_tiny_bundle(repository: str = "") -> str:

@@ -38,9 +38,40 @@ def test_quantized_parts_are_int8(quantized):
     cnn, seq = quantized[:2]
     assert isinstance(cnn.body[0][0], torch.nn.intrinsic.quantized.ConvReLU2d)  # fused, converted
     assert isinstance(cnn.project, torch.nn.quantized.Conv2d)
-    assert isinstance(seq.enc_fwd, torch.nn.quantized.dynamic.GRU)
-    assert isinstance(seq.cell, torch.nn.quantized.dynamic.GRUCell)
-    assert isinstance(seq.out, torch.nn.quantized.dynamic.Linear)
+    assert isinstance(seq.encoder.recurrent.inner, torch.nn.quantized.dynamic.Linear)
+    assert isinstance(seq.cell.inner, torch.nn.quantized.dynamic.GRUCell)
+    assert isinstance(seq.out.inner, torch.nn.quantized.dynamic.Linear)
+
+
+def test_int8_seq_reads_a_line_the_same_whatever_its_batch(quantized):
+    """Fixed activation ranges: a line's encoding and next-token scores are bit-identical
+    alone and next to other lines (plain quantize_dynamic would rescale with the batch)."""
+    seq = quantized[1]
+    gen = torch.Generator().manual_seed(1)
+    features = torch.randn(3, 20, seq.encoder.input_fwd.inner.in_features, generator=gen)
+    features[2] *= 4.0  # a batch-mate with far larger activations
+    lengths = torch.tensor([20, 13, 20])
+    with torch.no_grad():
+        batched = seq.encode(features, lengths)
+        alone = seq.encode(features[1:2], lengths[1:2])
+        for b, a in zip(batched, alone):
+            assert torch.equal(b[1:2], a)
+        tokens = torch.tensor([5, 7, 9])
+        step_batched = seq.decode_step(tokens, *[batched[3]] + list(batched[:3]))
+        step_alone = seq.decode_step(tokens[1:2], *[alone[3]] + list(alone[:3]))
+        assert torch.equal(step_batched[0][1:2], step_alone[0])
+
+
+def test_int8_encoder_follows_the_fp32_gru(quantized):
+    seq, fp32 = quantized[1], quantized[3]
+    gen = torch.Generator().manual_seed(2)
+    bound = seq.encoder.input_fwd.bound  # calibrated on the CNN's features; beyond it inputs are clamped
+    features = (torch.randn(2, 16, fp32.seq.enc_fwd.input_size, generator=gen) * bound / 2).clamp(-bound, bound)
+    with torch.no_grad():
+        want = fp32.seq.run_encoder(features, features.flip(1))
+        got = seq.run_encoder(features, features.flip(1))
+    for w, g in zip(want, got):
+        assert (w - g).abs().max() < 0.02
 
 
 def test_reloaded_bundle_reads_like_the_eager_model(quantized):
