@@ -32,7 +32,10 @@ CXX=(g++ make cmake pkg-config ccache curl libgrpc++-dev protobuf-compiler-grpc 
   libtorch-dev libopencv-dev libabsl-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev
   prometheus)
 
-PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}")
+# The baseline the trained model is compared with (model/vocr_train/tesseract_baseline.py).
+BASELINE=(tesseract-ocr tesseract-ocr-vie)
+
+PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}" "${BASELINE[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import sys
 import time
 from typing import Dict, List
@@ -32,6 +33,7 @@ from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
 from vocr_train.model import OcrModel, count_macs, count_parameters
 from vocr_train.render import scan_fonts
+from vocr_train.tesseract_baseline import evaluate_tesseract
 from vocr_train.report import measure_variants, write_report
 from vocr_train.text_sources import build_corpus
 from vocr_train.train import set_threads, train_loop
@@ -213,6 +215,8 @@ def step_evaluate(cfg: dict) -> None:
     timing_paths = [path for s in data.SUBSETS
                     for path, _ in data.read_labels(os.path.join(cfg["paths"]["val"], s), per_subset)]
     report = measure_variants(variants, cfg["paths"]["val"], timing_paths, cfg["report"])
+    if shutil.which("tesseract"):
+        report["tesseract"] = evaluate_tesseract(cfg["paths"]["val"])
     report["model"] = {"parameters": count_parameters(model), "cnn_parameters": count_parameters(model.backbone),
                        "macs_per_line": {f"width {w}, {c} chars": count_macs(model, cfg, w, c)
                                          for w, c in cfg["report"]["macs_at"]}}

@@ -89,18 +89,25 @@ def format_table(report: dict) -> str:
     variants = report["variants"]
     subsets = list(next(iter(variants.values()))["accuracy"])
     engines = list(next(iter(variants.values()))["latency_ms"])
-    head = ["variant (CNN / decoder)"] + [f"{s} CER % / line acc %" for s in subsets] + ["bytes"] + \
+    head = ["variant (CNN / decoder)"] + [f"{s} CER % / line acc % / lines/s" for s in subsets] + ["bytes"] + \
            [f"{e} ms/line b1 / b16" for e in engines]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def accuracy(a: dict) -> str:
+        return f"{a['cer']:.2f} / {a['line_acc']:.1f} / {a.get('lines_per_s', 0):.0f}"
+
     for name, v in variants.items():
-        cells = [name]
-        cells += [f"{v['accuracy'][s]['cer']:.2f} / {v['accuracy'][s]['line_acc']:.1f}" for s in subsets]
-        cells.append(f"{v['bytes']['total']:,}")
+        cells = [name] + [accuracy(v["accuracy"][s]) for s in subsets] + [f"{v['bytes']['total']:,}"]
         for e in engines:
             lat = v["latency_ms"][e]
             cells.append(f"{lat['batch1']:.2f} / {lat['batch16']:.2f}" if "batch1" in lat else "fails: " + lat["error"])
         rows.append("| " + " | ".join(cells) + " |")
-    lines = rows + ["", report["latency_note"] + "."]
+    tess = report.get("tesseract")
+    if tess:
+        cells = [f"{tess['engine']} `vie` (psm 7, LSTM)"] + [accuracy(tess["subsets"][s]) for s in subsets]
+        rows.append("| " + " | ".join(cells + [f"{tess['bytes']:,}"] + ["-"] * len(engines)) + " |")
+    lines = rows + ["", report["latency_note"] + ". Lines/s: one thread, reading each subset (ours in "
+                    "width-sorted batches of 16; Tesseract one process per subset, PNG reading included)."]
     lines += [f"Size ratio {k}: {v:.2f}x." for k, v in report["size_ratios"].items()]
     model = report.get("model")
     if model:
@@ -136,8 +143,10 @@ def main(argv=None) -> int:
         result = {}
         for subset in SUBSETS:
             images, texts = load_subset(os.path.join(args.accuracy, subset))
+            start = time.perf_counter()
             readings = read_sorted(predictor.cnn, predictor.seq, predictor.manifest, images, 16)
-            result[subset] = score(texts, [r.text for r in readings])
+            lines_per_s = len(images) / (time.perf_counter() - start)
+            result[subset] = dict(score(texts, [r.text for r in readings]), lines_per_s=lines_per_s)
     else:
         images = [cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in args.latency]
         result = {f"batch{b}": round(latency_ms(predictor, images, b, args.repeats), 3) for b in (1, 16)}
