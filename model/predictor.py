@@ -10,8 +10,13 @@ quantized engine.
     /usr/bin/python3 model/predictor.py --bundle model/repository/vocr_line IMAGE...
 
 Decoding is greedy and batched, and it drops finished lines from the batch
-after every step, exactly as the server does: dynamic quantization picks
-activation scales per call, so both must feed the same rows to compare.
+after every step, exactly as the server does.
+
+A line wider than the model's maximum width once scaled to its height (a
+whole paragraph line of 80-120 characters) is cut into pieces in the widest
+blank gaps, each piece is read like a line of its own, and the readings are
+joined, with a space where the gap was as wide as a word space
+(`split_columns`, `join_readings`; the server does the same).
 """
 import argparse
 import hashlib
@@ -19,7 +24,7 @@ import json
 import math
 import os
 import sys
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -123,8 +128,8 @@ def target_width(width: int, height: int, spec: dict) -> int:
     return max(spec["min_width"], min(spec["max_width"], rounded))
 
 
-def preprocess(image: np.ndarray, spec: dict) -> np.ndarray:
-    """uint8 image (gray, BGR or BGRA) -> float32 [C, H, W] normalised as the manifest says."""
+def to_gray(image: np.ndarray, spec: dict) -> np.ndarray:
+    """uint8 image (gray, BGR or BGRA) -> uint8 HxW, checked to be large enough for a line."""
     if image.ndim == 2:
         gray = image
     elif image.ndim == 3 and image.shape[2] in (1, 3, 4):
@@ -137,12 +142,107 @@ def preprocess(image: np.ndarray, spec: dict) -> np.ndarray:
     h, w = gray.shape
     if h < 2 or w < 2:
         raise ImageError(f"image {w}x{h} is too small to hold a text line")
+    return gray
+
+
+def preprocess(image: np.ndarray, spec: dict) -> np.ndarray:
+    """uint8 image (gray, BGR or BGRA) -> float32 [C, H, W] normalised as the manifest says."""
+    gray = to_gray(image, spec)
+    h, w = gray.shape
     size = (target_width(w, h, spec), spec["height"])
     shrinking = h > spec["height"]
     resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     x = resized.astype(np.float32) * (1.0 / 255.0)
     x = (x - spec["mean"]) / spec["std"]
     return x[None]
+
+
+# A gap at least this share of the line height wide is a word space.
+SPACE_GAP_PERCENT = 15
+
+
+def split_columns(gray: np.ndarray, spec: dict) -> List[Tuple[int, int, bool]]:
+    """Column spans [a, b) of a line, each at most the model's maximum width once
+    scaled, and whether a space follows each; one span if the line fits.
+
+    What is left of the line is cut into equal shares of at most the limit:
+    each cut goes in the word gap (a blank run at least a space wide) nearest that
+    share's end within the last half of the piece's allowed width; failing
+    that, in the widest blank run there, or in the column with least ink.
+    A column's ink is the summed distance of its pixels from the image's
+    median (the background: text covers far less than half a line); a column
+    is blank when its ink is nearer the least-inked column's than the mean
+    column's, by 1 to 3, so rules, underlines and paper texture that run
+    through the whole line do not hide the gaps. Integer arithmetic only, so
+    the server cuts identically.
+    """
+    h, w = gray.shape
+    if w <= spec["max_width"] * h // spec["height"]:
+        return [(0, w, False)]
+    limit = spec.get("split_width", spec["max_width"]) * h // spec["height"]
+    flat = gray.reshape(-1)
+    background = int(np.partition(flat, flat.size // 2)[flat.size // 2])
+    ink = np.abs(gray.astype(np.int64) - background).sum(axis=0)
+    least, mean_ink = int(ink.min()), int(ink.sum()) // w
+    blank = (4 * (ink - least) <= mean_ink - least).tolist()
+    spans, start = [], 0
+    while w - start > limit:
+        lo, hi = start + limit // 2, start + limit
+        ideal = start + (w - start) // -(-(w - start) // limit)  # equal shares of what is left
+        word, widest = None, None  # (distance to ideal, cut, gap) and (run length, cut, gap)
+        x = lo
+        while x < hi:
+            if not blank[x]:
+                x += 1
+                continue
+            end = x
+            while end < hi and blank[end]:
+                end += 1
+            full_a, full_b = x, end  # the whole gap, beyond the window too
+            while full_a > start and blank[full_a - 1]:
+                full_a -= 1
+            while full_b < w and blank[full_b]:
+                full_b += 1
+            cut, gap = (x + end) // 2, full_b - full_a
+            if 100 * gap >= SPACE_GAP_PERCENT * h and (word is None or abs(cut - ideal) < word[0]):
+                word = (abs(cut - ideal), cut, gap)
+            if widest is None or end - x >= widest[0]:
+                widest = (end - x, cut, gap)
+            x = end
+        if word or widest:
+            _, cut, gap = word or widest
+        else:
+            cut, gap = lo + int(np.argmin(ink[lo:hi])), 0
+        spans.append((start, cut, 100 * gap >= SPACE_GAP_PERCENT * h))
+        start = cut
+    spans.append((start, w, False))
+    return spans
+
+
+def preprocess_pieces(image: np.ndarray, spec: dict) -> Tuple[List[np.ndarray], List[bool]]:
+    """A line as one or more model inputs (see split_columns) and the spaces between them."""
+    gray = to_gray(image, spec)
+    spans = split_columns(gray, spec)
+    return [preprocess(gray[:, a:b], spec) for a, b, _ in spans], [space for _, _, space in spans]
+
+
+def join_readings(pieces: Sequence[Reading], spaces: Sequence[bool]) -> Reading:
+    """One reading from the pieces of a split line. The confidence is over all
+    tokens (each piece's characters and its end token); an inserted space gets
+    the lower confidence of the two pieces it joins."""
+    if len(pieces) == 1:
+        return pieces[0]
+    text, chars, log_sum, tokens = "", [], 0.0, 0
+    for i, piece in enumerate(pieces):
+        if i and spaces[i - 1] and text and piece.text:
+            text += " "
+            chars.append(min(pieces[i - 1].confidence, piece.confidence))
+        text += piece.text
+        chars += piece.char_confidences
+        n = len(piece.char_confidences) + 1
+        log_sum += n * math.log(max(piece.confidence, 1e-30))
+        tokens += n
+    return Reading(text, math.exp(log_sum / tokens), chars)
 
 
 def pad_batch(inputs: Sequence[np.ndarray], pad_value: float) -> (torch.Tensor, torch.Tensor):
@@ -220,16 +320,22 @@ def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest:
 
 def read_sorted(cnn, seq, manifest: dict, images: Sequence[np.ndarray], batch_size: int) -> List[Reading]:
     """Read images in batches of similar width (as the server's width buckets
-    group them); results come back in input order."""
-    inputs = [preprocess(im, manifest["input"]) for im in images]
+    group them); the pieces of a long line are read like lines of their own.
+    Results come back in input order."""
+    inputs, owner, spaces = [], [], []
+    for i, image in enumerate(images):
+        pieces, gaps = preprocess_pieces(image, manifest["input"])
+        inputs += pieces
+        owner += [i] * len(pieces)
+        spaces.append(gaps)
     order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[2])
-    out: List[Optional[Reading]] = [None] * len(inputs)
+    read: List[Optional[Reading]] = [None] * len(inputs)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         batch, widths = pad_batch([inputs[i] for i in idx], manifest["input"]["pad_value"])
         for i, r in zip(idx, greedy_decode(cnn, seq, batch, widths, manifest)):
-            out[i] = r
-    return out
+            read[i] = r
+    return [join_readings([r for r, o in zip(read, owner) if o == i], spaces[i]) for i in range(len(images))]
 
 
 class Predictor:
@@ -259,9 +365,8 @@ class Predictor:
         return preprocess(image, self.manifest["input"])
 
     def recognize(self, images: Sequence[np.ndarray]) -> List[Reading]:
-        """Read images as one batch (decoded uint8 arrays, any size)."""
-        batch, widths = pad_batch([self.prepare(im) for im in images], self.manifest["input"]["pad_value"])
-        return greedy_decode(self.cnn, self.seq, batch, widths, self.manifest)
+        """Read images as one batch (decoded uint8 arrays, any size; long lines in pieces)."""
+        return read_sorted(self.cnn, self.seq, self.manifest, images, max(1, len(images)))
 
     def recognize_files(self, paths: Sequence[str], batch_size: int = 16) -> List[Reading]:
         images = []

@@ -8,9 +8,13 @@ from vocr_train.vocab import Vocab
 
 
 def input_spec(cfg: dict, stride: int) -> dict:
-    return dict(cfg["input"], feature_stride=stride, pad_value=0.0, color="gray",
+    spec = dict(cfg["input"], feature_stride=stride, pad_value=0.0, color="gray",
                 resize="scale to height keeping aspect; width rounded to width_multiple and clamped to "
-                       "[min_width, max_width]; INTER_AREA when shrinking, INTER_LINEAR otherwise")
+                       "[min_width, max_width]; INTER_AREA when shrinking, INTER_LINEAR otherwise",
+                long_lines="a line wider than max_width once scaled is cut in blank gaps into pieces at most "
+                           "split_width wide, read one by one and joined (predictor.split_columns)")
+    spec.setdefault("split_width", spec["max_width"])
+    return spec
 
 
 def decode_rule(cfg: dict) -> dict:

@@ -160,6 +160,21 @@ def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
     return counts
 
 
+def paragraph_lines(cache_dir: str, count: int, seed: int) -> List[Tuple[np.ndarray, str]]:
+    """Clean gray images of whole paragraph lines (90-120 characters, validation
+    text and fonts), far wider than the model's maximum width: for the tests
+    of reading long lines in pieces."""
+    sampler = TextSampler("val", Vocab().chars, cache_dir, min_chars=90, max_chars=120, weights={"prose": 1})
+    families = font_families(cache_dir, "val")
+    rng, text_rng = np.random.default_rng(seed), random.Random(seed)
+    lines = []
+    for _ in range(count):
+        text, _ = sampler.sample(text_rng)
+        rgb = render_line(text, pick_font(families, rng), rng, "clean")
+        lines.append((cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), text))
+    return lines
+
+
 def read_labels(folder: str, limit: int = 0) -> List[Tuple[str, str]]:
     """(image path, text) pairs from a subset's labels.tsv."""
     pairs = []

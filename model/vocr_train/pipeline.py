@@ -98,7 +98,9 @@ def fingerprint(cfg: dict, stage: str, **extra) -> dict:
     if cfg[stage].get("schedule") == "wsd":
         bookkeeping += ("steps", "decay_steps")  # a WSD run can be extended; train_loop checks where it stands
     data_keys = [k for k in cfg["data"] if k not in ("eval_lines", "val_lines")]
-    return dict({k: cfg[k] for k in ("seed", "input", "model")}, data={k: cfg["data"][k] for k in data_keys},
+    # split_width only says how the bundle reads long lines, not how it is trained.
+    model_input = {k: v for k, v in cfg["input"].items() if k != "split_width"}
+    return dict({k: cfg[k] for k in ("seed", "model")}, input=model_input, data={k: cfg["data"][k] for k in data_keys},
                 stage={k: v for k, v in cfg[stage].items() if k not in bookkeeping}, **extra)
 
 

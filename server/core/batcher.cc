@@ -6,7 +6,8 @@
 
 namespace vocr {
 
-Batcher::Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions options, BatchObserver* observer)
+Batcher::Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions options,
+                 BatchObserver* observer)
     : recognizer_(std::move(recognizer)), options_(options), observer_(observer) {
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
@@ -14,20 +15,40 @@ Batcher::Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions op
 Batcher::~Batcher() { Shutdown(); }
 
 absl::Status Batcher::Submit(Request request) {
+  std::vector<Request> one;
+  one.push_back(std::move(request));
+  return SubmitAll(std::move(one));
+}
+
+absl::Status Batcher::SubmitAll(std::vector<Request> requests) {
+  const int n = static_cast<int>(requests.size());
   int depth;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("server is shutting down");
-    if (queued_ >= options_.queue_capacity) {
+    if (n > options_.queue_capacity) {
+      return absl::InvalidArgumentError(absl::StrCat("the line needs ", n,
+                                                     " pieces, more than the queue holds (",
+                                                     options_.queue_capacity, "); send a shorter line"));
+    }
+    if (queued_ + n > options_.queue_capacity) {
       return absl::ResourceExhaustedError(
           absl::StrCat("queue full (", options_.queue_capacity, " lines waiting); retry later"));
     }
-    const int bucket = request.input.width / std::max(1, options_.bucket_width);
-    buckets_[bucket].push_back(Queued{std::move(request), absl::Now()});
-    depth = ++queued_;
+    const absl::Time now = absl::Now();
+    for (Request& request : requests) {
+      const int bucket = request.input.width / std::max(1, options_.bucket_width);
+      buckets_[bucket].push_back(Queued{std::move(request), now});
+    }
+    queued_ += n;
+    depth = queued_;
   }
   if (observer_) observer_->OnQueueDepth(depth);
-  wake_.notify_one();
+  if (n == 1) {
+    wake_.notify_one();
+  } else {
+    wake_.notify_all();
+  }
   return absl::OkStatus();
 }
 

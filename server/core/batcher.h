@@ -58,12 +58,17 @@ class Batcher {
     Done done;                        // called exactly once, from a worker thread or Submit's caller
   };
 
-  Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions options, BatchObserver* observer = nullptr);
+  Batcher(std::shared_ptr<const Recognizer> recognizer, BatcherOptions options,
+          BatchObserver* observer = nullptr);
   ~Batcher();  // Drains, see Shutdown().
 
   // Queues a line. RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after
   // Shutdown(); `done` is not called when Submit fails.
   absl::Status Submit(Request request);
+
+  // Queues all of `requests` or, on the same errors as Submit, none of them
+  // (the pieces of one long line).
+  absl::Status SubmitAll(std::vector<Request> requests);
 
   // Stops accepting lines, finishes every queued one, joins the workers.
   void Shutdown();

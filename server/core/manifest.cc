@@ -18,7 +18,8 @@ absl::Status Get(const Json& obj, const char* key, const std::string& where, T* 
   try {
     *out = it->get<T>();
   } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": field '", key, "' has the wrong type: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": field '", key, "' has the wrong type: ", e.what()));
   }
   return absl::OkStatus();
 }
@@ -33,21 +34,30 @@ absl::Status ParseInput(const Json& j, const std::string& where, InputSpec* in) 
   VOCR_RETURN_IF_ERROR(Get(j, "channels", where, &in->channels));
   VOCR_RETURN_IF_ERROR(Get(j, "min_width", where, &in->min_width));
   VOCR_RETURN_IF_ERROR(Get(j, "max_width", where, &in->max_width));
+  in->split_width = in->max_width;  // bundles from before long lines were split
+  if (j.contains("split_width")) VOCR_RETURN_IF_ERROR(Get(j, "split_width", where, &in->split_width));
   VOCR_RETURN_IF_ERROR(Get(j, "width_multiple", where, &in->width_multiple));
   VOCR_RETURN_IF_ERROR(Get(j, "feature_stride", where, &in->feature_stride));
   VOCR_RETURN_IF_ERROR(Get(j, "mean", where, &in->mean));
   VOCR_RETURN_IF_ERROR(Get(j, "std", where, &in->std));
   VOCR_RETURN_IF_ERROR(Get(j, "pad_value", where, &in->pad_value));
-  for (auto [key, value] : {std::pair{"height", in->height}, {"channels", in->channels},
-                            {"min_width", in->min_width}, {"width_multiple", in->width_multiple},
+  for (auto [key, value] : {std::pair{"height", in->height},
+                            {"channels", in->channels},
+                            {"min_width", in->min_width},
+                            {"width_multiple", in->width_multiple},
                             {"feature_stride", in->feature_stride}}) {
     VOCR_RETURN_IF_ERROR(Positive(value, key, where));
   }
   if (in->channels != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": channels ", in->channels, " unsupported (gray only)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": channels ", in->channels, " unsupported (gray only)"));
   }
   if (in->max_width < in->min_width) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": max_width < min_width"));
+  }
+  if (in->split_width < in->min_width || in->split_width > in->max_width) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": split_width ", in->split_width, " outside [min_width, max_width]"));
   }
   if (in->std <= 0.0f) return absl::InvalidArgumentError(absl::StrCat(where, ": std must be positive"));
   return absl::OkStatus();
@@ -62,7 +72,8 @@ absl::Status ParseVocab(const Json& j, const std::string& where, VocabSpec* v) {
   VOCR_RETURN_IF_ERROR(Get(j, "first_char_id", where, &v->first_char_id));
   VOCR_RETURN_IF_ERROR(Get(j, "size", where, &v->size));
   auto split = SplitUtf8(chars);
-  if (!split.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".chars: ", split.status().message()));
+  if (!split.ok())
+    return absl::InvalidArgumentError(absl::StrCat(where, ".chars: ", split.status().message()));
   v->chars = *std::move(split);
   if (v->chars.empty()) return absl::InvalidArgumentError(absl::StrCat(where, ".chars is empty"));
   if (v->size != v->first_char_id + static_cast<int>(v->chars.size())) {
@@ -71,7 +82,8 @@ absl::Status ParseVocab(const Json& j, const std::string& where, VocabSpec* v) {
   }
   for (int id : {v->pad, v->sos, v->eos}) {
     if (id < 0 || id >= v->first_char_id) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": special token id ", id, " outside [0, first_char_id)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": special token id ", id, " outside [0, first_char_id)"));
     }
   }
   return absl::OkStatus();
@@ -79,7 +91,8 @@ absl::Status ParseVocab(const Json& j, const std::string& where, VocabSpec* v) {
 
 absl::Status ParseFile(const Json& files, const char* part, const std::string& where, ModelFile* f) {
   auto it = files.find(part);
-  if (it == files.end()) return absl::InvalidArgumentError(absl::StrCat(where, ": files has no '", part, "' entry"));
+  if (it == files.end())
+    return absl::InvalidArgumentError(absl::StrCat(where, ": files has no '", part, "' entry"));
   const std::string at = absl::StrCat(where, ".files.", part);
   f->part = part;
   VOCR_RETURN_IF_ERROR(Get(*it, "path", at, &f->path));
@@ -88,9 +101,11 @@ absl::Status ParseFile(const Json& files, const char* part, const std::string& w
   VOCR_RETURN_IF_ERROR(Get(*it, "parameters", at, &f->parameters));
   VOCR_RETURN_IF_ERROR(Get(*it, "fp32_reference_bytes", at, &f->fp32_reference_bytes));
   if (f->path.empty() || f->path.find('/') != std::string::npos || f->path == "..") {
-    return absl::InvalidArgumentError(absl::StrCat(at, ".path '", f->path, "' must be a file name in the bundle"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ".path '", f->path, "' must be a file name in the bundle"));
   }
-  if (f->sha256.size() != 64) return absl::InvalidArgumentError(absl::StrCat(at, ".sha256 is not 64 hex digits"));
+  if (f->sha256.size() != 64)
+    return absl::InvalidArgumentError(absl::StrCat(at, ".sha256 is not 64 hex digits"));
   return absl::OkStatus();
 }
 
@@ -101,7 +116,8 @@ absl::StatusOr<std::vector<std::string>> SplitUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > text.size()) return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", i));
+    if (n == 0 || i + n > text.size())
+      return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", i));
     for (size_t k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) {
         return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", i + k));
@@ -115,12 +131,14 @@ absl::StatusOr<std::vector<std::string>> SplitUtf8(std::string_view text) {
 
 absl::StatusOr<Manifest> ParseManifest(std::string_view json, const std::string& origin) {
   Json j = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError(absl::StrCat(origin, ": not valid JSON"));
+  if (j.is_discarded() || !j.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": not valid JSON"));
   Manifest m;
   std::string format;
   VOCR_RETURN_IF_ERROR(Get(j, "format", origin, &format));
   if (format != kBundleFormat) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": format '", format, "', expected '", kBundleFormat, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": format '", format, "', expected '", kBundleFormat, "'"));
   }
   VOCR_RETURN_IF_ERROR(Get(j, "name", origin, &m.name));
   VOCR_RETURN_IF_ERROR(Get(j, "version", origin, &m.version));

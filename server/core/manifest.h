@@ -21,6 +21,7 @@ struct InputSpec {
   int channels = 0;
   int min_width = 0;
   int max_width = 0;
+  int split_width = 0;  // a line wider than max_width is read in pieces at most this wide
   int width_multiple = 1;
   int feature_stride = 1;  // image columns per encoder step
   float mean = 0.0f;       // x = (pixel / 255 - mean) / std

@@ -1,8 +1,10 @@
 #include "server/core/ocr_core.h"
 
 #include <chrono>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "server/core/long_line.h"
 #include "server/core/preprocess.h"
 #include "server/core/status_macros.h"
 
@@ -22,12 +24,56 @@ absl::Status WarmUp(const Recognizer& recognizer, const BatcherOptions& options)
     std::vector<const LineInput*> inputs;
     for (const auto& l : lines) inputs.push_back(&l);
     BatchTimings timings;
-    for (auto& r : recognizer.Read(inputs, [](size_t) { return absl::OkStatus(); }, &timings)) {
+    for (auto& r : recognizer.Read(
+             inputs, [](size_t) { return absl::OkStatus(); }, &timings)) {
       if (!r.ok()) return r.status();
     }
   }
   return absl::OkStatus();
 }
+
+// Collects the readings of a long line's pieces, answers once with the joined
+// line when the last piece is read, or with the first piece's error.
+class PieceJoiner {
+ public:
+  PieceJoiner(std::vector<LineSpan> spans, LineResult partial, OcrCore::Done done)
+      : spans_(std::move(spans)),
+        readings_(spans_.size()),
+        partial_(partial),
+        done_(std::move(done)),
+        remaining_(spans_.size()) {}
+
+  void Add(size_t piece, absl::StatusOr<Reading> reading, const LineTimings& timings) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!reading.ok() && status_.ok()) status_ = reading.status();
+    if (reading.ok()) readings_[piece] = *std::move(reading);
+    // The line waited as long as its slowest piece, and its pieces' model time adds up.
+    LineTimings& sum = partial_.timings;
+    sum.queue_ms = std::max(sum.queue_ms, timings.queue_ms);
+    sum.batch.cnn_ms += timings.batch.cnn_ms;
+    sum.batch.decoder_ms += timings.batch.decoder_ms;
+    sum.batch.steps += timings.batch.steps;
+    sum.batch_size = std::max(sum.batch_size, timings.batch_size);
+    if (--remaining_ > 0) return;
+    lock.unlock();
+    if (!status_.ok()) return done_(status_);
+    LineResult result = partial_;
+    result.reading = JoinReadings(readings_, spans_);
+    done_(std::move(result));
+  }
+
+  // None of the pieces was queued.
+  void Fail(absl::Status status) { done_(std::move(status)); }
+
+ private:
+  const std::vector<LineSpan> spans_;
+  std::vector<Reading> readings_;
+  LineResult partial_;
+  OcrCore::Done done_;
+  std::mutex mu_;
+  size_t remaining_;
+  absl::Status status_;
+};
 
 }  // namespace
 
@@ -47,7 +93,8 @@ absl::StatusOr<std::unique_ptr<OcrCore>> OcrCore::Create(const CoreOptions& opti
 absl::Status OcrCore::CheckModel(std::string_view name, int64_t version) const {
   const Manifest& m = bundle_->manifest();
   if (!name.empty() && name != m.name) {
-    return absl::NotFoundError(absl::StrCat("model '", std::string(name), "' is not served; this server serves '", m.name, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("model '", std::string(name), "' is not served; this server serves '", m.name, "'"));
   }
   if (version != 0 && version != m.version) {
     return absl::NotFoundError(
@@ -59,32 +106,40 @@ absl::Status OcrCore::CheckModel(std::string_view name, int64_t version) const {
 void OcrCore::Recognize(const ImageSource& image, const CallInfo& call, Done done) {
   LineResult partial;
   auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<cv::Mat> mat = image.raw ? RawImage(image.bytes, image.width, image.height, image.channels, limits_)
-                                          : DecodeImage(image.bytes, limits_);
+  absl::StatusOr<cv::Mat> mat =
+      image.raw ? RawImage(image.bytes, image.width, image.height, image.channels, limits_)
+                : DecodeImage(image.bytes, limits_);
   partial.decode_image_ms = SecondsSince(start) * 1000.0;
   if (!mat.ok()) return done(mat.status());
   start = std::chrono::steady_clock::now();
-  absl::StatusOr<LineInput> input = Preprocess(*mat, bundle_->manifest().input);
+  const InputSpec& spec = bundle_->manifest().input;
+  absl::StatusOr<cv::Mat> gray = ToGray(*mat);
+  if (!gray.ok()) return done(gray.status());
+  std::vector<LineSpan> spans = SplitColumns(*gray, spec);
+  std::vector<LineInput> pieces;
+  for (const LineSpan& span : spans) {
+    pieces.push_back(PreprocessGray((*gray)(cv::Range::all(), cv::Range(span.begin, span.end)), spec));
+  }
   partial.preprocess_ms = SecondsSince(start) * 1000.0;
-  if (!input.ok()) return done(input.status());
   if (metrics_) {
     metrics_->ObserveDecodeImage(partial.decode_image_ms / 1000.0);
     metrics_->ObservePreprocess(partial.preprocess_ms / 1000.0);
   }
-  Batcher::Request request;
-  request.input = *std::move(input);
-  request.deadline = call.deadline;
-  request.cancelled = call.cancelled;
-  request.done = [partial, done](absl::StatusOr<Reading> reading, const LineTimings& timings) {
-    if (!reading.ok()) return done(reading.status());
-    LineResult result = partial;
-    result.reading = *std::move(reading);
-    result.timings = timings;
-    done(std::move(result));
-  };
-  // Submit does not call `done` on failure, so answer here.
-  absl::Status queued = batcher_->Submit(std::move(request));
-  if (!queued.ok()) done(queued);
+  // A long line's pieces are queued as lines of their own (all or none, so a
+  // full queue refuses the whole line) and batched with anything else.
+  auto joiner = std::make_shared<PieceJoiner>(std::move(spans), partial, std::move(done));
+  std::vector<Batcher::Request> requests(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    requests[i].input = std::move(pieces[i]);
+    requests[i].deadline = call.deadline;
+    requests[i].cancelled = call.cancelled;
+    requests[i].done = [joiner, i](absl::StatusOr<Reading> reading, const LineTimings& timings) {
+      joiner->Add(i, std::move(reading), timings);
+    };
+  }
+  // SubmitAll does not call the requests' `done` on failure, so answer here.
+  absl::Status queued = batcher_->SubmitAll(std::move(requests));
+  if (!queued.ok()) joiner->Fail(queued);
 }
 
 }  // namespace vocr

@@ -14,7 +14,7 @@ int TargetWidth(int width, int height, const InputSpec& spec) {
   return std::max(spec.min_width, std::min(spec.max_width, rounded));
 }
 
-absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec) {
+absl::StatusOr<cv::Mat> ToGray(const cv::Mat& image) {
   cv::Mat gray;
   switch (image.channels()) {
     case 1:
@@ -27,15 +27,28 @@ absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec
       cv::cvtColor(image, gray, cv::COLOR_BGRA2GRAY);
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("unsupported image with ", image.channels(), " channels"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported image with ", image.channels(), " channels"));
   }
   if (gray.rows < 2 || gray.cols < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("image ", gray.cols, "x", gray.rows, " is too small to hold a text line"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("image ", gray.cols, "x", gray.rows, " is too small to hold a text line"));
   }
+  return gray;
+}
+
+absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec) {
+  absl::StatusOr<cv::Mat> gray = ToGray(image);
+  if (!gray.ok()) return gray.status();
+  return PreprocessGray(*gray, spec);
+}
+
+LineInput PreprocessGray(const cv::Mat& gray, const InputSpec& spec) {
   const int width = TargetWidth(gray.cols, gray.rows, spec);
   cv::Mat resized;
   const bool shrinking = gray.rows > spec.height;
-  cv::resize(gray, resized, cv::Size(width, spec.height), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(gray, resized, cv::Size(width, spec.height), 0, 0,
+             shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   // float32 arithmetic in the predictor's order, so both give identical inputs.
   const float scale = 1.0f / 255.0f, mean = spec.mean, std = spec.std;
   torch::Tensor pixels = torch::empty({1, spec.height, width}, torch::kFloat32);
@@ -50,8 +63,9 @@ absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec
 torch::Tensor PadBatch(const std::vector<const LineInput*>& lines, const InputSpec& spec) {
   int max_width = 0;
   for (const LineInput* line : lines) max_width = std::max(max_width, line->width);
-  torch::Tensor batch = torch::full({static_cast<int64_t>(lines.size()), spec.channels, spec.height, max_width},
-                                    spec.pad_value, torch::kFloat32);
+  torch::Tensor batch =
+      torch::full({static_cast<int64_t>(lines.size()), spec.channels, spec.height, max_width}, spec.pad_value,
+                  torch::kFloat32);
   for (size_t i = 0; i < lines.size(); ++i) {
     batch[i].narrow(2, 0, lines[i]->width).copy_(lines[i]->pixels);
   }

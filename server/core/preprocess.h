@@ -23,6 +23,12 @@ struct LineInput {
 // Width of the line after scaling to the model height (rounded, clamped).
 int TargetWidth(int width, int height, const InputSpec& spec);
 
+// Any decoded image (1, 3 or 4 channels) as one 8-bit gray channel, at least 2x2.
+absl::StatusOr<cv::Mat> ToGray(const cv::Mat& image);
+
+// A gray line image as the model's input (one piece, squeezed to max_width if wider).
+LineInput PreprocessGray(const cv::Mat& gray, const InputSpec& spec);
+
 absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec);
 
 // Stacks lines into [B, C, H, max width], padding on the right with pad_value.

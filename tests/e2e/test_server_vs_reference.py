@@ -17,8 +17,7 @@ def sample_images(val_dir, per_subset=15):
 
 
 def test_server_answers_like_the_reference_predictor(bundle, val_dir):
-    """One line per batch on both sides (dynamic quantization depends on the batch):
-    identical text, confidences within 1e-4."""
+    """Identical text, confidences within 1e-4, one line per batch on the server."""
     images = sample_images(val_dir)
     reference = Predictor(str(bundle))
     with running_server(bundle, "--max_batch_size", "1", "--workers", "1") as target:
@@ -55,3 +54,26 @@ def test_dynamic_batching_keeps_the_validation_cer(bundle, val_dir, subset):
         results[name] = report
     cer = {k: v["cer_percent"] for k, v in results.items()}
     assert abs(cer["batched"] - cer["single"]) <= 0.05, results
+
+
+def test_long_lines_are_read_in_pieces_like_the_reference(bundle, tmp_path):
+    """Paragraph lines of 90-120 characters: the server cuts, reads and joins them as the
+    predictor does (same text, confidences within 1e-4); with the trained bundle the
+    joined readings keep the CER low."""
+    from vocr_train.data import paragraph_lines
+    from vocr_train.evaluate import score
+
+    lines = paragraph_lines(str(ROOT / "model" / "build" / "cache"), 4, seed=11)
+    paths = []
+    for i, (image, _) in enumerate(lines):
+        paths.append(tmp_path / f"long{i}.png")
+        cv2.imwrite(str(paths[-1]), image)
+    reference = Predictor(str(bundle))
+    with running_server(bundle) as target:
+        served = [json.loads(l) for l in client("recognize", "--json", "--target", target, *paths).splitlines() if l]
+    want = reference.recognize([image for image, _ in lines])
+    assert [s["text"] for s in served] == [w.text for w in want]
+    for got, ref in zip(served, want):
+        assert got["confidence"] == pytest.approx(ref.confidence, abs=1e-4)
+    if reference.manifest["evaluation"].get("variants"):
+        assert score([t for _, t in lines], [s["text"] for s in served])["cer"] < 15

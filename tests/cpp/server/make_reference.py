@@ -6,9 +6,9 @@
 Writes a few deterministic line images (PNG), the reference predictor's
 preprocessed tensor for each (raw little-endian float32, [C, H, W]) and its
 readings of each image alone and of two batches (same width; mixed widths),
-so the C++ tests can check bitwise-equal preprocessing and identical decoding
-at the same batch composition (dynamic quantization picks activation scales
-per call, so readings are only comparable batch for batch).
+so the C++ tests can check bitwise-equal preprocessing and identical decoding.
+Long lines (wider than the model takes) come with the predictor's cut
+(split_columns) and its joined reading of the pieces.
 """
 import argparse
 import json
@@ -51,6 +51,13 @@ IMAGES = [
 ]
 
 
+# name, height, width, channels, text: wider than max_width once scaled
+LONG_IMAGES = [
+    ("long_gray", 32, 1500, 1, "Cong hoa xa hoi chu nghia Viet Nam, doc lap tu do hanh phuc, so 12 duong Le Loi 2024"),
+    ("long_tall_bgr", 50, 2600, 3, "Thanh pho Ho Chi Minh, ngay 25 thang 11 nam 2026, so 0912 345 678, quan 1"),
+]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bundle", required=True)
@@ -82,9 +89,20 @@ def main() -> int:
     batches = []
     for indices in ([0, 1, 2], list(range(len(images)))):
         batches.append({"indices": indices, "readings": readings(p.recognize([images[i] for i in indices]))})
+    long_lines = []
+    for name, h, w, c, text in LONG_IMAGES:
+        image = line_image(rng, h, w, c, text)
+        ok, data = cv2.imencode(".png", image)
+        assert ok
+        with open(os.path.join(args.out, name + ".png"), "wb") as f:
+            f.write(data.tobytes())
+        decoded = predictor.decode_image(data.tobytes())
+        spans = predictor.split_columns(predictor.to_gray(decoded, p.manifest["input"]), p.manifest["input"])
+        long_lines.append({"name": name, "png": name + ".png", "spans": [list(s) for s in spans],
+                           "reading": readings(p.recognize([decoded]))[0]})
     with open(os.path.join(args.out, "reference.json"), "w", encoding="utf-8") as f:
-        json.dump({"bundle": p.dir, "images": entries, "alone": alone, "batches": batches}, f, ensure_ascii=False,
-                  indent=1)
+        json.dump({"bundle": p.dir, "images": entries, "alone": alone, "batches": batches, "long_lines": long_lines},
+                  f, ensure_ascii=False, indent=1)
     print(os.path.join(args.out, "reference.json"))
     return 0
 
