@@ -28,6 +28,9 @@
 #include "server/grpc/ocr_service.h"
 #include "server/grpc/serving_gate.h"
 
+// The health service name a Kubernetes liveness probe asks for.
+constexpr char kLivenessService[] = "liveness";
+
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 picks a free one; see --port_file).");
 ABSL_FLAG(std::string, port_file, "", "If set, the bound gRPC port is written here once listening.");
@@ -155,6 +158,10 @@ int main(int argc, char** argv) {
   // NOT_SERVING until the model is loaded and warm, for "" and for the service's own name.
   health->SetServingStatus(ocr::v1::OcrService::service_full_name(), false);
   health->SetServingStatus(false);
+  // "liveness" answers SERVING whenever the process can answer at all, while
+  // loading and while draining too, so a liveness probe never restarts a
+  // server that is starting or finishing its calls (readiness uses "").
+  health->SetServingStatus(kLivenessService, true);
   if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
     std::ofstream(path + ".tmp") << bound_port << "\n";
     std::rename((path + ".tmp").c_str(), path.c_str());
@@ -180,6 +187,7 @@ int main(int argc, char** argv) {
   const double grace = absl::GetFlag(FLAGS_drain_grace_s);
   std::cerr << "vocr_server: signal " << signal_number << ", draining (grace " << grace << " s)\n";
   health->SetServingStatus(false);
+  health->SetServingStatus(kLivenessService, true);
   (*core)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   std::cerr << "vocr_server: stopped\n";

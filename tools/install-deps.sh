@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs every Debian package the project needs (as root, idempotent).
+# Installs the Debian packages the project needs (as root, idempotent).
 # apt-get update runs only when something is missing, so a second run is quick.
+#
+#   tools/install-deps.sh          everything: trainer, server, tests, containers
+#   tools/install-deps.sh server   only what building vocr_server and ocr_client needs
+#                                  (the Dockerfile's build stage)
 set -euo pipefail
 
 # Trainer: Debian's torch 1.13.1 (the same version as libtorch-dev, so
@@ -35,12 +39,24 @@ CXX=(g++ make cmake pkg-config ccache curl libgrpc++-dev protobuf-compiler-grpc 
 # The baseline the trained model is compared with (model/vocr_train/tesseract_baseline.py).
 BASELINE=(tesseract-ocr tesseract-ocr-vie)
 
-PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}" "${BASELINE[@]}")
+# Building and checking the container image and the Kubernetes manifests
+# (deploy/): podman and buildah without a daemon, runc, debootstrap for a local
+# base image, Node.js for the manifest validators.
+# npm comes with some nodejs builds and separately with Debian's; see the end.
+DEPLOY=(podman buildah runc debootstrap uidmap nodejs)
+
+case "${1:-all}" in
+  all) PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}" "${BASELINE[@]}" "${DEPLOY[@]}") ;;
+  server) PACKAGES=("${CXX[@]}") ;;
+  *) echo "usage: $0 [all|server]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm; NodeSource's includes it (and conflicts with Debian's npm).
+if [ "${1:-all}" = all ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
@@ -49,3 +65,6 @@ echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ " ${missing[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null; then
+  apt-get install -y -qq --no-install-recommends npm
+fi

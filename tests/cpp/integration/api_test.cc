@@ -282,6 +282,10 @@ TEST_F(HealthTest, NotServingUntilTheModelIsWarm) {
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   if (status == HealthCheckResponse::SERVING) GTEST_SKIP() << "the model was warm before the first health check";
   EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING);
+  // Liveness (what a Kubernetes liveness probe asks) is SERVING while loading.
+  ServingStatus alive = HealthCheckResponse::UNKNOWN;
+  ASSERT_TRUE(server_->CheckHealth("liveness", &alive, 5.0).ok());
+  EXPECT_EQ(alive, HealthCheckResponse::SERVING);
   // A call meanwhile is refused as unavailable (retryable), not failed.
   ocr::v1::RecognizeResponse response;
   const grpc::Status early = Recognize(stub_.get(), GoodRequest(), &response, 5);
