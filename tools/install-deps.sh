@@ -57,6 +57,8 @@ for p in "${PACKAGES[@]}"; do
 done
 # Debian's nodejs comes without npm; NodeSource's includes it (and conflicts with Debian's npm).
 if [ "${1:-all}" = all ] && ! command -v npm >/dev/null; then missing+=(npm); fi
+# kubectl (for `kubectl kustomize`): Debian's kubernetes-client unless another kubectl is installed.
+if [ "${1:-all}" = all ] && ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
