@@ -26,12 +26,9 @@ absl::Status Batcher::SubmitAll(std::vector<Request> requests) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("server is shutting down");
-    if (n > options_.queue_capacity) {
-      return absl::InvalidArgumentError(absl::StrCat("the line needs ", n,
-                                                     " pieces, more than the queue holds (",
-                                                     options_.queue_capacity, "); send a shorter line"));
-    }
-    if (queued_ + n > options_.queue_capacity) {
+    // An empty queue takes a line however many pieces it has, so a long line
+    // is never refused for being long, only for arriving at a busy server.
+    if (queued_ > 0 && queued_ + n > options_.queue_capacity) {
       return absl::ResourceExhaustedError(
           absl::StrCat("queue full (", options_.queue_capacity, " lines waiting); retry later"));
     }

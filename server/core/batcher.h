@@ -67,7 +67,8 @@ class Batcher {
   absl::Status Submit(Request request);
 
   // Queues all of `requests` or, on the same errors as Submit, none of them
-  // (the pieces of one long line).
+  // (the pieces of one long line). An empty queue takes them all even beyond
+  // its capacity.
   absl::Status SubmitAll(std::vector<Request> requests);
 
   // Stops accepting lines, finishes every queued one, joins the workers.

@@ -254,6 +254,11 @@ TEST_F(BatcherTest, RefusesWithResourceExhaustedWhenTheQueueIsFull) {
   ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
 
   ASSERT_TRUE(batcher->Submit(Request(1, 64)).ok());
+  // The pieces of one long line go in all together or not at all.
+  std::vector<Batcher::Request> pieces;
+  for (int id : {10, 11}) pieces.push_back(Request(id, 64));
+  EXPECT_EQ(batcher->SubmitAll(std::move(pieces)).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(batcher->queue_depth(), 1);
   ASSERT_TRUE(batcher->Submit(Request(2, 64)).ok());
   EXPECT_EQ(batcher->queue_depth(), 2);
   absl::Status full = batcher->Submit(Request(3, 64));
@@ -266,6 +271,18 @@ TEST_F(BatcherTest, RefusesWithResourceExhaustedWhenTheQueueIsFull) {
   EXPECT_TRUE(answers_.Get(2).reading.ok());
   batcher->Shutdown();
   EXPECT_FALSE(answers_.Has(3)) << "done must not be called when Submit fails";
+  EXPECT_FALSE(answers_.Has(10) || answers_.Has(11)) << "a refused line's pieces must not be read";
+}
+
+TEST_F(BatcherTest, AnEmptyQueueTakesALongLineBeyondItsCapacity) {
+  BatcherOptions options;
+  options.queue_capacity = 2;
+  auto batcher = Make(options);
+  std::vector<Batcher::Request> pieces;
+  for (int id = 0; id < 5; ++id) pieces.push_back(Request(id, 64));
+  ASSERT_TRUE(batcher->SubmitAll(std::move(pieces)).ok());
+  ASSERT_TRUE(answers_.WaitFor(5));
+  for (int id = 0; id < 5; ++id) EXPECT_TRUE(answers_.Get(id).reading.ok()) << id;
 }
 
 TEST_F(BatcherTest, AnswersAnExpiredDeadlineWithoutInference) {
