@@ -21,8 +21,11 @@ RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DVOCR_BUILD_TESTS=OFF \
  && cp /build/server/vocr_server /build/client/ocr_client /out/bin/ \
  && strip /out/bin/*
 # The runtime packages: owners of every library the binaries load (merged /usr:
-# a library may be registered under /lib or /usr/lib).
-RUN for lib in $(ldd /out/bin/* | awk '/=> \//{print $3}' | sort -u); do \
+# a library may be registered under /lib or /usr/lib). Any library ldd cannot
+# find, or no package owns, fails the build.
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN ! ldd /out/bin/* | grep "not found" \
+ && for lib in $(ldd /out/bin/* | awk '/=> \//{print $3}' | sort -u); do \
       real=$(realpath "$lib"); \
       dpkg -S "$real" 2>/dev/null || dpkg -S "${real#/usr}" 2>/dev/null || dpkg -S "$lib" 2>/dev/null \
         || { echo "no package owns $lib" >&2; exit 1; }; \

@@ -228,15 +228,21 @@ def preprocess_pieces(image: np.ndarray, spec: dict) -> Tuple[List[np.ndarray], 
 
 def join_readings(pieces: Sequence[Reading], spaces: Sequence[bool]) -> Reading:
     """One reading from the pieces of a split line. The confidence is over all
-    tokens (each piece's characters and its end token); an inserted space gets
-    the lower confidence of the two pieces it joins."""
+    tokens, counted as each piece's characters plus its end token (one too many
+    for a piece that stopped at its length bound); an inserted space gets the
+    lower confidence of the two pieces it joins. A space before or after a
+    piece that read nothing is kept for the next piece that read something."""
     if len(pieces) == 1:
         return pieces[0]
     text, chars, log_sum, tokens = "", [], 0.0, 0
+    space, previous = False, 1.0
     for i, piece in enumerate(pieces):
-        if i and spaces[i - 1] and text and piece.text:
-            text += " "
-            chars.append(min(pieces[i - 1].confidence, piece.confidence))
+        space = space or (i > 0 and spaces[i - 1])
+        if piece.text:
+            if space and text:
+                text += " "
+                chars.append(min(previous, piece.confidence))
+            space, previous = False, piece.confidence
         text += piece.text
         chars += piece.char_confidences
         n = len(piece.char_confidences) + 1

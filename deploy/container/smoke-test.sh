@@ -51,7 +51,7 @@ echo "$out" | sed 's/^/smoke-test: read: /'
 
 metrics=$(curl -sf "http://127.0.0.1:$metrics_port/metrics") || fail "/metrics unreachable"
 for family in vocr_requests_total vocr_request_duration_seconds_bucket vocr_model_size_bytes process_resident_memory_bytes; do
-  echo "$metrics" | grep -q "^$family" || fail "/metrics lacks $family"
+  grep -q "^$family" <<<"$metrics" || fail "/metrics lacks $family"
 done
 echo "smoke-test: /metrics has $(echo "$metrics" | grep -c '^vocr_') vocr_ samples; resident memory" \
   "$(echo "$metrics" | awk '/^process_resident_memory_bytes/{printf "%.0f MiB", $2/1048576}')"

@@ -14,6 +14,8 @@ def input_spec(cfg: dict, stride: int) -> dict:
                 long_lines="a line wider than max_width once scaled is cut in blank gaps into pieces at most "
                            "split_width wide, read one by one and joined (predictor.split_columns)")
     spec.setdefault("split_width", spec["max_width"])
+    if not min(2 * spec["height"], spec["max_width"]) <= spec["split_width"] <= spec["max_width"]:
+        raise ValueError(f"input.split_width {spec['split_width']} must lie in [min(2 * height, max_width), max_width]")
     return spec
 
 

@@ -29,7 +29,8 @@ QUANT_CNN = {
 }
 QUANT_SEQ = {
     "fp32": {"scheme": "fp32"},
-    "dynamic": {"scheme": "dynamic int8", "modules": ["GRU", "GRUCell", "Linear"], "weights": "int8 per-tensor",
+    "dynamic": {"scheme": "dynamic int8", "modules": ["GRU (as Linear products)", "GRUCell", "Linear"],
+                "weights": "int8 per-tensor",
                 "activations": "quantized per call, range fixed at export (batch-invariant)"},
 }
 VARIANTS = [(cnn, seq) for cnn in QUANT_CNN for seq in QUANT_SEQ]

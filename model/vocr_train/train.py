@@ -109,7 +109,8 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
         written_for = state.get("stable_until", stable_until(stage))
-        if written_for != stable_until(stage) and state["step"] > min(written_for, stable_until(stage)):
+        if (stage.get("schedule") == "wsd" and written_for != stable_until(stage)
+                and state["step"] > min(written_for, stable_until(stage))):
             # Past the decay of a run of another length: go back to where it left the stable phase.
             if not os.path.exists(stable_path):
                 raise RuntimeError(f"{ckpt_path} is at step {state['step']}, past the stable phase, "

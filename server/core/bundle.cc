@@ -33,7 +33,8 @@ absl::Status VerifyFile(const std::string& dir, const ModelFile& f) {
   }
   VOCR_ASSIGN_OR_RETURN(std::string digest, Sha256File(path));
   if (digest != f.sha256) {
-    return absl::DataLossError(absl::StrCat(path, ": SHA-256 ", digest, " does not match the manifest's ", f.sha256));
+    return absl::DataLossError(
+        absl::StrCat(path, ": SHA-256 ", digest, " does not match the manifest's ", f.sha256));
   }
   return absl::OkStatus();
 }
@@ -73,8 +74,9 @@ absl::StatusOr<torch::jit::Module> LoadModule(const std::string& path) {
 
 absl::Status ExpectShape(const torch::Tensor& t, std::vector<int64_t> want, const std::string& what) {
   if (t.sizes().vec() == want) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(what, " has shape [", absl::StrJoin(t.sizes().vec(), ", "),
-                                                    "], the manifest implies [", absl::StrJoin(want, ", "), "]"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, " has shape [", absl::StrJoin(t.sizes().vec(), ", "), "], the manifest implies [",
+                   absl::StrJoin(want, ", "), "]"));
 }
 
 // Runs one probe line through both files and checks every output's shape
@@ -92,19 +94,23 @@ absl::Status ProbeShapes(Bundle& b) {
     VOCR_RETURN_IF_ERROR(ExpectShape(features, {1, steps, m.dims.features}, cnn + ": forward output"));
     probing = seq;
     auto enc = b.seq().get_method("encode")({features, torch::full({1}, steps, torch::kInt64)}).toTuple();
-    if (enc->elements().size() != 4) return absl::FailedPreconditionError(seq + ": encode must return 4 tensors");
+    if (enc->elements().size() != 4)
+      return absl::FailedPreconditionError(seq + ": encode must return 4 tensors");
     const auto& e = enc->elements();
     VOCR_RETURN_IF_ERROR(ExpectShape(e[0].toTensor(), {1, steps, m.dims.memory}, seq + ": encode memory"));
     VOCR_RETURN_IF_ERROR(ExpectShape(e[1].toTensor(), {1, steps, m.dims.attention}, seq + ": encode keys"));
     VOCR_RETURN_IF_ERROR(ExpectShape(e[2].toTensor(), {1, steps}, seq + ": encode mask"));
     VOCR_RETURN_IF_ERROR(ExpectShape(e[3].toTensor(), {1, m.dims.hidden}, seq + ": encode hidden"));
-    auto step = b.seq()
-                    .get_method("decode_step")({torch::full({1}, m.vocab.sos, torch::kInt64), e[3], e[0], e[1], e[2]})
-                    .toTuple();
-    if (step->elements().size() != 2) return absl::FailedPreconditionError(seq + ": decode_step must return 2 tensors");
+    auto step =
+        b.seq()
+            .get_method("decode_step")({torch::full({1}, m.vocab.sos, torch::kInt64), e[3], e[0], e[1], e[2]})
+            .toTuple();
+    if (step->elements().size() != 2)
+      return absl::FailedPreconditionError(seq + ": decode_step must return 2 tensors");
+    VOCR_RETURN_IF_ERROR(ExpectShape(step->elements()[0].toTensor(), {1, m.vocab.size},
+                                     seq + ": decode_step log-probabilities"));
     VOCR_RETURN_IF_ERROR(
-        ExpectShape(step->elements()[0].toTensor(), {1, m.vocab.size}, seq + ": decode_step log-probabilities"));
-    VOCR_RETURN_IF_ERROR(ExpectShape(step->elements()[1].toTensor(), {1, m.dims.hidden}, seq + ": decode_step hidden"));
+        ExpectShape(step->elements()[1].toTensor(), {1, m.dims.hidden}, seq + ": decode_step hidden"));
   } catch (const std::exception& ex) {
     std::string what = ex.what();
     return absl::FailedPreconditionError(
@@ -143,20 +149,24 @@ absl::StatusOr<std::string> ResolveBundleDir(const std::string& given, int64_t v
   std::error_code ec;
   if (fs::exists(fs::path(path) / kManifestFile, ec)) {
     if (version == 0 || fs::path(path).filename() == std::to_string(version)) return path;
-    return absl::NotFoundError(absl::StrCat(path, " is a single version directory, version ", version, " not there"));
+    return absl::NotFoundError(
+        absl::StrCat(path, " is a single version directory, version ", version, " not there"));
   }
-  if (!fs::is_directory(path, ec)) return absl::NotFoundError(absl::StrCat(path, ": no such bundle directory"));
+  if (!fs::is_directory(path, ec))
+    return absl::NotFoundError(absl::StrCat(path, ": no such bundle directory"));
   int64_t best = 0;
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (!entry.is_directory() || name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     if (name.size() > 18) continue;
     const int64_t v = std::stoll(name);
     if (version != 0 ? v == version : v > best) best = v;
   }
   if (best == 0) {
-    return absl::NotFoundError(version ? absl::StrCat(path, ": no version ", version)
-                                       : absl::StrCat(path, ": no ", kManifestFile, " and no numeric version directories"));
+    return absl::NotFoundError(
+        version ? absl::StrCat(path, ": no version ", version)
+                : absl::StrCat(path, ": no ", kManifestFile, " and no numeric version directories"));
   }
   return (fs::path(path) / std::to_string(best)).string();
 }

@@ -28,7 +28,8 @@ absl::StatusOr<Dimensions> JpegDimensions(std::string_view b) {
   // Walk the marker segments up to the first start-of-frame.
   size_t i = 2;
   while (i + 4 <= b.size()) {
-    if (static_cast<unsigned char>(b[i]) != 0xFF) return absl::InvalidArgumentError("corrupt JPEG: bad marker");
+    if (static_cast<unsigned char>(b[i]) != 0xFF)
+      return absl::InvalidArgumentError("corrupt JPEG: bad marker");
     const unsigned marker = static_cast<unsigned char>(b[i + 1]);
     if (marker == 0xFF) {  // fill byte
       ++i;
@@ -52,13 +53,16 @@ absl::StatusOr<Dimensions> JpegDimensions(std::string_view b) {
 absl::StatusOr<Dimensions> WebpDimensions(std::string_view b) {
   if (b.size() < 30) return absl::InvalidArgumentError("truncated WebP header");
   const std::string_view chunk = b.substr(12, 4);
-  if (chunk == "VP8X") return Dimensions{static_cast<int>(LittleEndian(b, 24, 3) + 1), static_cast<int>(LittleEndian(b, 27, 3) + 1)};
+  if (chunk == "VP8X")
+    return Dimensions{static_cast<int>(LittleEndian(b, 24, 3) + 1),
+                      static_cast<int>(LittleEndian(b, 27, 3) + 1)};
   if (chunk == "VP8L") {
     const uint32_t bits = LittleEndian(b, 21, 4);
     return Dimensions{static_cast<int>((bits & 0x3FFF) + 1), static_cast<int>(((bits >> 14) & 0x3FFF) + 1)};
   }
   if (chunk == "VP8 ") {
-    return Dimensions{static_cast<int>(LittleEndian(b, 26, 2) & 0x3FFF), static_cast<int>(LittleEndian(b, 28, 2) & 0x3FFF)};
+    return Dimensions{static_cast<int>(LittleEndian(b, 26, 2) & 0x3FFF),
+                      static_cast<int>(LittleEndian(b, 28, 2) & 0x3FFF)};
   }
   return absl::InvalidArgumentError("unknown WebP chunk");
 }
@@ -68,7 +72,8 @@ absl::StatusOr<Dimensions> TiffDimensions(std::string_view b) {
   const bool little = b[0] == 'I';
   auto read = [&](size_t at, int n) { return little ? LittleEndian(b, at, n) : BigEndian(b, at, n); };
   const uint32_t ifd = read(4, 4);
-  if (ifd < 8 || ifd > b.size() - 2) return absl::InvalidArgumentError("corrupt TIFF: first IFD outside the file");
+  if (ifd < 8 || ifd > b.size() - 2)
+    return absl::InvalidArgumentError("corrupt TIFF: first IFD outside the file");
   const uint32_t entries = read(ifd, 2);
   int64_t width = -1, height = -1;
   for (uint32_t e = 0; e < entries && ifd + 2 + 12 * (e + 1) <= b.size(); ++e) {
@@ -78,8 +83,10 @@ absl::StatusOr<Dimensions> TiffDimensions(std::string_view b) {
     if (tag == 256) width = value;
     if (tag == 257) height = value;
   }
-  if (width < 0 || height < 0) return absl::InvalidArgumentError("corrupt TIFF: no image width/length in the first IFD");
-  return Dimensions{static_cast<int>(std::min<int64_t>(width, INT32_MAX)), static_cast<int>(std::min<int64_t>(height, INT32_MAX))};
+  if (width < 0 || height < 0)
+    return absl::InvalidArgumentError("corrupt TIFF: no image width/length in the first IFD");
+  return Dimensions{static_cast<int>(std::min<int64_t>(width, INT32_MAX)),
+                    static_cast<int>(std::min<int64_t>(height, INT32_MAX))};
 }
 
 absl::Status CheckLimits(int64_t width, int64_t height, const ImageLimits& limits) {
@@ -87,9 +94,9 @@ absl::Status CheckLimits(int64_t width, int64_t height, const ImageLimits& limit
     return absl::InvalidArgumentError(absl::StrCat("image is ", width, "x", height, ": empty"));
   }
   if (width > limits.max_side || height > limits.max_side || width * height > limits.max_pixels) {
-    return absl::ResourceExhaustedError(absl::StrCat("image is ", width, "x", height, " pixels; the limit is ",
-                                                     limits.max_side, " per side and ", limits.max_pixels,
-                                                     " pixels in all (a text line needs far fewer)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("image is ", width, "x", height, " pixels; the limit is ", limits.max_side,
+                     " per side and ", limits.max_pixels, " pixels in all (a text line needs far fewer)"));
   }
   return absl::OkStatus();
 }
@@ -104,7 +111,8 @@ absl::Status CheckComplete(std::string_view b) {
     return absl::InvalidArgumentError(absl::StrCat("truncated PNG (", b.size(), " bytes, no IEND chunk)"));
   }
   if (StartsWith(b, "\xFF\xD8") && tail.find("\xFF\xD9") == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("truncated JPEG (", b.size(), " bytes, no end-of-image marker)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("truncated JPEG (", b.size(), " bytes, no end-of-image marker)"));
   }
   return absl::OkStatus();
 }
@@ -128,7 +136,8 @@ absl::StatusOr<Dimensions> PeekDimensions(std::string_view b) {
     return Dimensions{static_cast<int>(LittleEndian(b, 6, 2)), static_cast<int>(LittleEndian(b, 8, 2))};
   }
   if (StartsWith(b, "RIFF") && b.size() >= 12 && b.substr(8, 4) == "WEBP") return WebpDimensions(b);
-  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4))) return TiffDimensions(b);
+  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4)))
+    return TiffDimensions(b);
   if (StartsWith(b, std::string_view("II+\0", 4)) || StartsWith(b, std::string_view("MM\0+", 4))) {
     return absl::InvalidArgumentError("BigTIFF is not supported");
   }
@@ -141,8 +150,9 @@ absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const ImageLimits& l
   // others OpenCV would allocate whatever a crafted header claims.
   absl::StatusOr<Dimensions> dims = PeekDimensions(bytes);
   if (absl::IsNotFound(dims.status())) {
-    return absl::InvalidArgumentError(absl::StrCat("not a decodable image (", bytes.size(),
-                                                   " bytes): unknown format; PNG, JPEG, BMP, WebP and TIFF are read"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a decodable image (", bytes.size(),
+                     " bytes): unknown format; PNG, JPEG, BMP, WebP and TIFF are read"));
   }
   if (!dims.ok()) return dims.status();
   VOCR_RETURN_IF_ERROR(CheckLimits(dims->width, dims->height, limits));
@@ -174,13 +184,14 @@ absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const ImageLimits& l
 absl::StatusOr<cv::Mat> RawImage(std::string_view pixels, int64_t width, int64_t height, int64_t channels,
                                  const ImageLimits& limits) {
   if (channels != 1 && channels != 3 && channels != 4) {
-    return absl::InvalidArgumentError(absl::StrCat("raw image has ", channels, " channels; 1, 3 or 4 expected"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("raw image has ", channels, " channels; 1, 3 or 4 expected"));
   }
   VOCR_RETURN_IF_ERROR(CheckLimits(width, height, limits));
   const int64_t expected = width * height * channels;
   if (static_cast<int64_t>(pixels.size()) != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("raw image: ", pixels.size(), " bytes of pixels, but ", width, "x",
-                                                   height, "x", channels, " needs ", expected));
+    return absl::InvalidArgumentError(absl::StrCat("raw image: ", pixels.size(), " bytes of pixels, but ",
+                                                   width, "x", height, "x", channels, " needs ", expected));
   }
   cv::Mat view(static_cast<int>(height), static_cast<int>(width), CV_8UC(static_cast<int>(channels)),
                const_cast<char*>(pixels.data()));

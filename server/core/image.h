@@ -5,9 +5,8 @@
 #define VOCR_SERVER_CORE_IMAGE_H_
 
 #include <cstdint>
-#include <string_view>
-
 #include <opencv2/core.hpp>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 

@@ -95,14 +95,19 @@ std::vector<LineSpan> SplitColumns(const cv::Mat& gray, const InputSpec& spec) {
 Reading JoinReadings(const std::vector<Reading>& pieces, const std::vector<LineSpan>& spans) {
   if (pieces.size() == 1) return pieces[0];
   Reading joined;
-  double log_sum = 0;
+  double log_sum = 0, previous = 1.0;
   int64_t tokens = 0;
+  bool space = false;  // a space is owed before the next piece that read something
   for (size_t i = 0; i < pieces.size(); ++i) {
     const Reading& piece = pieces[i];
-    if (i > 0 && spans[i - 1].space_after && !joined.text.empty() && !piece.text.empty()) {
-      joined.text += ' ';
-      joined.char_confidences.push_back(
-          static_cast<float>(std::min(pieces[i - 1].confidence, piece.confidence)));
+    space = space || (i > 0 && spans[i - 1].space_after);
+    if (!piece.text.empty()) {
+      if (space && !joined.text.empty()) {
+        joined.text += ' ';
+        joined.char_confidences.push_back(static_cast<float>(std::min(previous, piece.confidence)));
+      }
+      space = false;
+      previous = piece.confidence;
     }
     joined.text += piece.text;
     joined.char_confidences.insert(joined.char_confidences.end(), piece.char_confidences.begin(),

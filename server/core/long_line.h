@@ -29,7 +29,9 @@ struct LineSpan {
 std::vector<LineSpan> SplitColumns(const cv::Mat& gray, const InputSpec& spec);
 
 // One reading from the pieces' readings, in order. Confidence: over all
-// tokens of all pieces; an inserted space gets the lower piece confidence.
+// tokens of all pieces; an inserted space gets the lower confidence of the
+// pieces it joins; a space next to a piece that read nothing is kept for the
+// next piece that read something.
 Reading JoinReadings(const std::vector<Reading>& pieces, const std::vector<LineSpan>& spans);
 
 }  // namespace vocr

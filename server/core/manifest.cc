@@ -1,5 +1,6 @@
 #include "server/core/manifest.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -55,9 +56,11 @@ absl::Status ParseInput(const Json& j, const std::string& where, InputSpec* in) 
   if (in->max_width < in->min_width) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": max_width < min_width"));
   }
-  if (in->split_width < in->min_width || in->split_width > in->max_width) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": split_width ", in->split_width, " outside [min_width, max_width]"));
+  // Pieces at least twice as wide as high (or max_width), so every cut leaves
+  // each piece some columns.
+  if (in->split_width < std::min(2 * in->height, in->max_width) || in->split_width > in->max_width) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": split_width ", in->split_width,
+                                                   " outside [min(2 * height, max_width), max_width]"));
   }
   if (in->std <= 0.0f) return absl::InvalidArgumentError(absl::StrCat(where, ": std must be positive"));
   return absl::OkStatus();

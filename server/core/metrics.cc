@@ -1,12 +1,11 @@
 #include "server/core/metrics.h"
 
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <vector>
-
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
 
 namespace vocr {
 namespace {
@@ -78,10 +77,11 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                  .Name("vocr_lines_total")
                  .Help("Line images answered (RecognizeBatch items counted one by one), by status code.")
                  .Register(*registry_)),
-      stage_(prometheus::BuildHistogram()
-                 .Name("vocr_stage_duration_seconds")
-                 .Help("Time per stage: queue, decode_image and preprocess per line; cnn and decoder per batch.")
-                 .Register(*registry_)),
+      stage_(
+          prometheus::BuildHistogram()
+              .Name("vocr_stage_duration_seconds")
+              .Help("Time per stage: queue, decode_image and preprocess per line; cnn and decoder per batch.")
+              .Register(*registry_)),
       model_size_(prometheus::BuildGauge()
                       .Name("vocr_model_size_bytes")
                       .Help("Bytes of each model component as served, and of its fp32 reference.")
@@ -114,11 +114,12 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                    .Help("RPCs received and not yet answered.")
                    .Register(*registry_)
                    .Add({});
-  load_seconds_ = &prometheus::BuildGauge()
-                       .Name("vocr_model_load_seconds")
-                       .Help("Seconds the served bundle took to load, verify its checksums and pass the shape probe.")
-                       .Register(*registry_)
-                       .Add({});
+  load_seconds_ =
+      &prometheus::BuildGauge()
+           .Name("vocr_model_load_seconds")
+           .Help("Seconds the served bundle took to load, verify its checksums and pass the shape probe.")
+           .Register(*registry_)
+           .Add({});
   process_ = std::make_shared<ProcessCollector>();
 }
 

@@ -3,12 +3,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <prometheus/text_serializer.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <prometheus/text_serializer.h>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -83,10 +83,12 @@ void MetricsHttpServer::Answer(int client) const {
     if (n <= 0) return;
     request.append(buffer, static_cast<size_t>(n));
   }
-  const bool metrics = absl::StartsWith(request, "GET /metrics ") || absl::StartsWith(request, "GET /metrics?");
+  const bool metrics =
+      absl::StartsWith(request, "GET /metrics ") || absl::StartsWith(request, "GET /metrics?");
   if (!metrics) {
-    WriteAll(client, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
-                     "Connection: close\r\n\r\nonly /metrics is served\n");
+    WriteAll(client,
+             "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
+             "Connection: close\r\n\r\nonly /metrics is served\n");
     return;
   }
   std::vector<prometheus::MetricFamily> families;
@@ -98,8 +100,9 @@ void MetricsHttpServer::Answer(int client) const {
   std::ostringstream body;
   prometheus::TextSerializer().Serialize(body, families);
   const std::string text = body.str();
-  WriteAll(client, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n",
-                                "Content-Length: ", text.size(), "\r\nConnection: close\r\n\r\n", text));
+  WriteAll(client,
+           absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n",
+                        "Content-Length: ", text.size(), "\r\nConnection: close\r\n\r\n", text));
 }
 
 }  // namespace vocr

@@ -33,7 +33,7 @@ absl::Status WarmUp(const Recognizer& recognizer, const BatcherOptions& options)
 }
 
 // Collects the readings of a long line's pieces, answers once with the joined
-// line when the last piece is read, or with the first piece's error.
+// line when the last piece is read, or with the first error any piece got.
 class PieceJoiner {
  public:
   PieceJoiner(std::vector<LineSpan> spans, LineResult partial, OcrCore::Done done)
@@ -47,13 +47,14 @@ class PieceJoiner {
     std::unique_lock<std::mutex> lock(mu_);
     if (!reading.ok() && status_.ok()) status_ = reading.status();
     if (reading.ok()) readings_[piece] = *std::move(reading);
-    // The line waited as long as its slowest piece, and its pieces' model time adds up.
-    LineTimings& sum = partial_.timings;
-    sum.queue_ms = std::max(sum.queue_ms, timings.queue_ms);
-    sum.batch.cnn_ms += timings.batch.cnn_ms;
-    sum.batch.decoder_ms += timings.batch.decoder_ms;
-    sum.batch.steps += timings.batch.steps;
-    sum.batch_size = std::max(sum.batch_size, timings.batch_size);
+    // Pieces usually share a batch, so each figure is that of the slowest piece
+    // (adding them up would count one batch several times).
+    LineTimings& slowest = partial_.timings;
+    slowest.queue_ms = std::max(slowest.queue_ms, timings.queue_ms);
+    slowest.batch.cnn_ms = std::max(slowest.batch.cnn_ms, timings.batch.cnn_ms);
+    slowest.batch.decoder_ms = std::max(slowest.batch.decoder_ms, timings.batch.decoder_ms);
+    slowest.batch.steps = std::max(slowest.batch.steps, timings.batch.steps);
+    slowest.batch_size = std::max(slowest.batch_size, timings.batch_size);
     if (--remaining_ > 0) return;
     lock.unlock();
     if (!status_.ok()) return done_(status_);

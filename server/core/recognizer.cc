@@ -38,7 +38,8 @@ struct DecodeState {
 // features see another line's padding (the receptive field reaches into it
 // at a line's right end and would make a reading depend on its batch-mates).
 // Same as predictor.features_by_width.
-torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& lines, const InputSpec& spec) const {
+torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& lines,
+                                          const InputSpec& spec) const {
   std::map<int, std::vector<int64_t>> rows_by_width;
   int max_width = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -51,7 +52,8 @@ torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& l
     for (int64_t r : rows) group.push_back(lines[r]);
     torch::Tensor part = bundle_->cnn().forward({PadBatch(group, spec)}).toTensor();
     if (!features.defined()) {
-      features = torch::zeros({static_cast<int64_t>(lines.size()), max_width / spec.feature_stride, part.size(2)});
+      features =
+          torch::zeros({static_cast<int64_t>(lines.size()), max_width / spec.feature_stride, part.size(2)});
     }
     features.narrow(1, 0, part.size(1)).index_copy_(0, torch::tensor(rows, torch::kInt64), part);
   }
@@ -78,10 +80,15 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
     torch::Tensor features = FeaturesByWidth(lines, m.input);
     timings->cnn_ms = MsSince(start);
     start = std::chrono::steady_clock::now();
-    auto encoded = bundle_->seq().get_method("encode")({features, torch::tensor(lengths, torch::kInt64)}).toTuple();
+    auto encoded =
+        bundle_->seq().get_method("encode")({features, torch::tensor(lengths, torch::kInt64)}).toTuple();
     const auto& e = encoded->elements();
-    DecodeState state{e[0].toTensor(), e[1].toTensor(), e[2].toTensor(), e[3].toTensor(),
-                      torch::full({static_cast<int64_t>(n)}, m.vocab.sos, torch::kInt64), {}};
+    DecodeState state{e[0].toTensor(),
+                      e[1].toTensor(),
+                      e[2].toTensor(),
+                      e[3].toTensor(),
+                      torch::full({static_cast<int64_t>(n)}, m.vocab.sos, torch::kInt64),
+                      {}};
     for (size_t i = 0; i < n; ++i) state.active.push_back(i);
     torch::jit::Method decode_step = bundle_->seq().get_method("decode_step");
     while (!state.active.empty()) {
@@ -120,7 +127,8 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
     timings->decoder_ms = MsSince(start);
   } catch (const std::exception& ex) {
     std::string what = ex.what();
-    absl::Status failed = absl::InternalError(absl::StrCat("inference failed: ", what.substr(0, what.find('\n'))));
+    absl::Status failed =
+        absl::InternalError(absl::StrCat("inference failed: ", what.substr(0, what.find('\n'))));
     for (auto& r : results) r = failed;
     return results;
   }

@@ -18,7 +18,7 @@ namespace vocr {
 
 struct Reading {
   std::string text;
-  double confidence = 0;               // exp(mean log-probability of chosen tokens, end included)
+  double confidence = 0;                // exp(mean log-probability of chosen tokens, end included)
   std::vector<float> char_confidences;  // one per character of `text`
 };
 

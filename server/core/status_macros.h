@@ -16,11 +16,11 @@
 
 // VOCR_ASSIGN_OR_RETURN(auto x, MakeX()); declares x from an OK StatusOr or
 // returns its error.
-#define VOCR_ASSIGN_OR_RETURN(lhs, expr)                            \
-  auto VOCR_CONCAT(_statusor_, __LINE__) = (expr);                  \
-  if (!VOCR_CONCAT(_statusor_, __LINE__).ok()) {                    \
-    return VOCR_CONCAT(_statusor_, __LINE__).status();              \
-  }                                                                 \
+#define VOCR_ASSIGN_OR_RETURN(lhs, expr)               \
+  auto VOCR_CONCAT(_statusor_, __LINE__) = (expr);     \
+  if (!VOCR_CONCAT(_statusor_, __LINE__).ok()) {       \
+    return VOCR_CONCAT(_statusor_, __LINE__).status(); \
+  }                                                    \
   lhs = *std::move(VOCR_CONCAT(_statusor_, __LINE__))
 
 #endif  // VOCR_SERVER_CORE_STATUS_MACROS_H_

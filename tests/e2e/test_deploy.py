@@ -96,7 +96,7 @@ def dockerfile_instructions():
 
 def test_dockerfile_is_well_formed():
     known = {"FROM", "RUN", "COPY", "ENV", "EXPOSE", "USER", "WORKDIR", "HEALTHCHECK", "STOPSIGNAL", "ENTRYPOINT",
-             "CMD", "ARG", "LABEL"}
+             "CMD", "ARG", "LABEL", "SHELL"}
     instructions = dockerfile_instructions()
     assert {i for i, _ in instructions} <= known, {i for i, _ in instructions} - known
     stages = [args.split()[-1] for i, args in instructions if i == "FROM" and " AS " in args]

@@ -79,6 +79,8 @@ def test_joined_reading_spaces_and_confidences():
     assert 0.5 < joined.confidence < 0.9
     assert join_readings([a, b], [False, False]).text == "Xin chàoViệt Nam"
     assert join_readings([a, Reading("", 0.3, [])], [True, False]).text == "Xin chào"
+    # a space before a piece that read nothing goes to the next piece that read something
+    assert join_readings([a, Reading("", 0.3, []), b], [True, False, False]).text == "Xin chào Việt Nam"
 
 
 def test_the_shipped_model_reads_a_paragraph_line_in_pieces(cache_dir):

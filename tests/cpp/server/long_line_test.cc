@@ -104,6 +104,10 @@ TEST(JoinReadings, SpacesWhereTheGapWasWideAndConfidenceOverAllTokens) {
   EXPECT_LT(joined.confidence, 0.9);
   EXPECT_EQ(JoinReadings({a, b}, {{0, 10, false}, {10, 20, false}}).text, "Xin chàoViệt Nam");
   EXPECT_EQ(JoinReadings({a, Reading{"", 0.3, {}}}, {{0, 10, true}, {10, 20, false}}).text, "Xin chào");
+  // A space before a piece that read nothing goes to the next piece that read something.
+  EXPECT_EQ(
+      JoinReadings({a, Reading{"", 0.3, {}}, b}, {{0, 10, true}, {10, 20, false}, {20, 30, false}}).text,
+      "Xin chào Việt Nam");
 }
 
 }  // namespace
