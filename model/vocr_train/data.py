@@ -85,7 +85,8 @@ class TrainStream(IterableDataset):
         vocab = Vocab()
         data = self.cfg["data"]
         families = font_families(self.cache_dir, "train")
-        sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"])
+        sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"],
+                              caps_by_kind=data.get("caps_by_kind"))
         batch = self.cfg["train"]["batch_size"]
         modes = list(data["modes"])  # render mode -> share of training lines
         cum_share = np.cumsum([data["modes"][m] for m in modes]) / sum(data["modes"].values())

@@ -651,14 +651,17 @@ def _read_lines(path):
 class TextSampler:
     """Draws (text, kind) pairs for one split; see the module docstring."""
 
-    def __init__(self, split, charset, cache_dir, min_chars=1, max_chars=48, weights=None, caps_rate=None):
+    def __init__(self, split, charset, cache_dir, min_chars=1, max_chars=48, weights=None, caps_rate=None,
+                 caps_by_kind=None):
         if split not in ('train', 'val'):
             raise ValueError(f'split must be train or val, not {split!r}')
         if not 1 <= min_chars <= max_chars:
             raise ValueError('need 1 <= min_chars <= max_chars')
         build_corpus(cache_dir, charset)
         self.split, self.min_chars, self.max_chars = split, min_chars, max_chars
-        self.caps_rate = caps_rate  # None: the rate per kind (CAPS_RATE_BY_KIND, default CAPS_RATE)
+        # caps_rate for every kind, else caps_by_kind (default CAPS_RATE_BY_KIND), else CAPS_RATE.
+        self.caps_rate = caps_rate
+        self.caps_by_kind = CAPS_RATE_BY_KIND if caps_by_kind is None else caps_by_kind
         self._chars = frozenset(charset)
         self._prose = _read_lines(os.path.join(cache_dir, f'prose-{split}.txt'))
         self._words = _read_lines(os.path.join(cache_dir, 'words.txt'))
@@ -710,7 +713,7 @@ class TextSampler:
         return ' '.join(words[i:j + 1])
 
     def _case(self, rng, text, kind):
-        caps = self.caps_rate if self.caps_rate is not None else CAPS_RATE_BY_KIND.get(kind, CAPS_RATE)
+        caps = self.caps_rate if self.caps_rate is not None else self.caps_by_kind.get(kind, CAPS_RATE)
         r = rng.random()
         if r < caps and '@' not in text and '://' not in text and 'www.' not in text:
             styled = text.upper()
