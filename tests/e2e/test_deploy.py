@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, client, running_server
+from server_process import ROOT, client, running_server
 
 DEPLOY = ROOT / "deploy"
 VALIDATE = DEPLOY / "validate"

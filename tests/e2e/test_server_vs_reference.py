@@ -5,7 +5,7 @@ import os
 import cv2
 import pytest
 
-from conftest import ROOT, client, running_server
+from server_process import ROOT, client, running_server
 from predictor import Predictor, decode_image
 
 
