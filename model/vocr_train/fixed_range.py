@@ -34,11 +34,15 @@ def _dynamic(module: nn.Module) -> nn.Module:
     return quantize_dynamic(module, {nn.Linear, nn.GRUCell}, dtype=torch.qint8)
 
 
-def _with_sentinel(x: torch.Tensor, bound: float) -> torch.Tensor:
-    """[N, F] clamped to the bound, plus a last row whose min and max are -bound and +bound."""
-    sentinel = torch.zeros(1, x.size(1), dtype=x.dtype)
-    sentinel[0, 0] = bound
-    sentinel[0, 1] = -bound
+def _sentinel(features: int, bound: float) -> torch.Tensor:
+    """A [1, features] row whose min and max are -bound and +bound."""
+    row = torch.zeros(1, features)
+    row[0, 0], row[0, 1] = bound, -bound
+    return row
+
+
+def _with_sentinel(x: torch.Tensor, sentinel: torch.Tensor, bound: float) -> torch.Tensor:
+    """[N, F] clamped to the bound, plus the sentinel row."""
     return torch.cat([x.clamp(-bound, bound), sentinel], 0)
 
 
@@ -49,10 +53,13 @@ class FixedRangeLinear(nn.Module):
         super().__init__()
         self.inner = _dynamic(nn.Sequential(linear))[0]
         self.bound = float(bound)
+        self.register_buffer("sentinel", _sentinel(linear.in_features, self.bound))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:  # the decoder's per-step calls: no reshaping
+            return self.inner(_with_sentinel(x, self.sentinel, self.bound))[:-1]
         flat = x.reshape(-1, x.size(-1))
-        out = self.inner(_with_sentinel(flat, self.bound))[:-1]
+        out = self.inner(_with_sentinel(flat, self.sentinel, self.bound))[:-1]
         shape = list(x.shape[:-1])
         shape.append(out.size(1))
         return out.reshape(shape)
@@ -65,9 +72,12 @@ class FixedRangeGRUCell(nn.Module):
         super().__init__()
         self.inner = _dynamic(nn.Sequential(cell))[0]
         self.input_bound = float(input_bound)
+        self.register_buffer("input_sentinel", _sentinel(cell.input_size, self.input_bound))
+        self.register_buffer("hidden_sentinel", _sentinel(cell.hidden_size, 1.0))
 
     def forward(self, x: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-        return self.inner(_with_sentinel(x, self.input_bound), _with_sentinel(hidden, 1.0))[:-1]
+        return self.inner(_with_sentinel(x, self.input_sentinel, self.input_bound),
+                          _with_sentinel(hidden, self.hidden_sentinel, 1.0))[:-1]
 
 
 class LockstepBiGRU(nn.Module):
