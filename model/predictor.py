@@ -328,12 +328,11 @@ def read_sorted(cnn, seq, manifest: dict, images: Sequence[np.ndarray], batch_si
     """Read images in batches of similar width (as the server's width buckets
     group them); the pieces of a long line are read like lines of their own.
     Results come back in input order."""
-    inputs, owner, spaces = [], [], []
-    for i, image in enumerate(images):
+    inputs, lines = [], []  # lines: (first piece's index, spaces after each piece)
+    for image in images:
         pieces, gaps = preprocess_pieces(image, manifest["input"])
+        lines.append((len(inputs), gaps))
         inputs += pieces
-        owner += [i] * len(pieces)
-        spaces.append(gaps)
     order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[2])
     read: List[Optional[Reading]] = [None] * len(inputs)
     for start in range(0, len(order), batch_size):
@@ -341,7 +340,7 @@ def read_sorted(cnn, seq, manifest: dict, images: Sequence[np.ndarray], batch_si
         batch, widths = pad_batch([inputs[i] for i in idx], manifest["input"]["pad_value"])
         for i, r in zip(idx, greedy_decode(cnn, seq, batch, widths, manifest)):
             read[i] = r
-    return [join_readings([r for r, o in zip(read, owner) if o == i], spaces[i]) for i in range(len(images))]
+    return [join_readings(read[first : first + len(gaps)], gaps) for first, gaps in lines]
 
 
 class Predictor:

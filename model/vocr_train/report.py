@@ -28,7 +28,7 @@ import numpy as np
 
 from predictor import Predictor, load_manifest, read_sorted
 from vocr_train.data import SUBSETS
-from vocr_train.evaluate import load_subset, score
+from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import variant_name
 from vocr_train.vocab import MODEL_DIR
 
@@ -140,13 +140,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     predictor = Predictor(args.bundle, threads=1, engine=args.engine)
     if args.accuracy:
-        result = {}
-        for subset in SUBSETS:
-            images, texts = load_subset(os.path.join(args.accuracy, subset))
-            start = time.perf_counter()
-            readings = read_sorted(predictor.cnn, predictor.seq, predictor.manifest, images, 16)
-            lines_per_s = len(images) / (time.perf_counter() - start)
-            result[subset] = dict(score(texts, [r.text for r in readings]), lines_per_s=lines_per_s)
+        subsets = {s: load_subset(os.path.join(args.accuracy, s)) for s in SUBSETS}
+        result = evaluate(predictor.cnn, predictor.seq, predictor.manifest, subsets, batch_size=16)
+        for figures in result.values():
+            figures["lines_per_s"] = figures["lines"] / figures["seconds"]
     else:
         images = [cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in args.latency]
         result = {f"batch{b}": round(latency_ms(predictor, images, b, args.repeats), 3) for b in (1, 16)}

@@ -79,9 +79,9 @@ std::vector<LineSpan> SplitColumns(const cv::Mat& gray, const InputSpec& spec) {
       x = end;
     }
     int cut, gap = 0;
-    if (word || widest) {
-      cut = (word ? word : widest)->cut;
-      gap = (word ? word : widest)->width;
+    if (const std::optional<Gap>& chosen = word ? word : widest) {
+      cut = chosen->cut;
+      gap = chosen->width;
     } else {
       cut = static_cast<int>(std::min_element(ink.begin() + lo, ink.begin() + hi) - ink.begin());
     }
