@@ -34,6 +34,8 @@ import unicodedata
 from PIL import ImageFont
 from fontTools.ttLib import TTFont
 
+from vocr_train.carry import is_frozen
+
 FONT_ROOT = '/usr/share/fonts'
 # Bump when the keep/drop rules or the cache layout change.
 SCAN_VERSION = 6
@@ -319,6 +321,11 @@ def scan_fonts(charset, cache_dir, font_root=FONT_ROOT, split_file=SPLIT_FILE):
     installed font files).
     """
     os.makedirs(cache_dir, exist_ok=True)
+    if is_frozen(cache_dir):  # carried to a machine without these fonts installed
+        with open(os.path.join(cache_dir, 'font_scan.json'), encoding='utf-8') as f:
+            cached = json.load(f)
+        _RENDER_PATHS.update(cached['render_paths'])
+        return cached['result']
     split = load_split(split_file)
     files = _list_font_files(font_root)
     key = _cache_key(charset, files, split['sha1'])

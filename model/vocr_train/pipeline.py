@@ -14,7 +14,6 @@ Steps, in order (each reads what the previous ones left in the run directory
   report    the table into every manifest and (if configured) model/README.md
 """
 import argparse
-import copy
 import hashlib
 import itertools
 import json
@@ -28,7 +27,7 @@ import torch
 
 from predictor import sha256_file
 from vocr_train import data, quantize
-from vocr_train.contract import runtime_manifest
+from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
 from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
 from vocr_train.model import OcrModel, count_macs, count_parameters
@@ -44,26 +43,6 @@ class Incomplete(Exception):
     """A training stage stopped at its step budget; run the pipeline again to go on."""
 
 
-def load_config(path: str) -> dict:
-    """Read a JSON config. Relative paths in it are relative to model/; the
-    resolved ones go to cfg['paths'], the file's own content to cfg['source']."""
-    with open(path, encoding="utf-8") as f:
-        source = json.load(f)
-    cfg = copy.deepcopy(source)
-    cfg["source"] = source
-    paths = cfg.setdefault("paths", {})
-    for key, default in (("cache", "build/cache"), ("val", "build/val"), ("runs", "build/runs")):
-        paths[key] = os.path.join(MODEL_DIR, paths.get(key, default))
-    paths["run"] = os.path.join(paths["runs"], os.path.splitext(os.path.basename(path))[0])
-    paths["repository"] = os.path.join(MODEL_DIR, cfg["export"]["repository"])
-    cfg.setdefault("step_budget", 0)
-    return cfg
-
-
-def run_file(cfg: dict, name: str) -> str:
-    return os.path.join(cfg["paths"]["run"], name)
-
-
 def shipped_dir(cfg: dict) -> str:
     return os.path.join(cfg["paths"]["repository"], cfg["name"], str(cfg["export"]["version"]))
 
@@ -76,31 +55,10 @@ def val_subsets(cfg: dict, limit: int = 0) -> Dict:
     return {s: load_subset(os.path.join(cfg["paths"]["val"], s), limit) for s in data.SUBSETS}
 
 
-def new_model(cfg: dict) -> OcrModel:
-    torch.manual_seed(cfg["seed"])
-    return OcrModel(cfg, len(Vocab()))
-
-
 def load_fp32(cfg: dict) -> OcrModel:
     model = new_model(cfg)
     model.load_state_dict(torch.load(run_file(cfg, "fp32.pt")))
     return model.eval()
-
-
-def contract(cfg: dict, model: OcrModel) -> dict:
-    return runtime_manifest(cfg, model.backbone.stride, Vocab())
-
-
-def fingerprint(cfg: dict, stage: str, **extra) -> dict:
-    """What a training stage's result depends on (bookkeeping such as log intervals left out)."""
-    bookkeeping = ("log_every", "eval_every", "checkpoint_every", "threads")
-    if cfg[stage].get("schedule") == "wsd":
-        bookkeeping += ("steps", "decay_steps")  # a WSD run can be extended; train_loop checks where it stands
-    data_keys = [k for k in cfg["data"] if k not in ("eval_lines", "val_lines")]
-    # split_width only says how the bundle reads long lines, not how it is trained.
-    model_input = {k: v for k, v in cfg["input"].items() if k != "split_width"}
-    return dict({k: cfg[k] for k in ("seed", "model")}, input=model_input, data={k: cfg["data"][k] for k in data_keys},
-                stage={k: v for k, v in cfg[stage].items() if k not in bookkeeping}, **extra)
 
 
 def step_data(cfg: dict) -> None:
@@ -122,10 +80,6 @@ def step_data(cfg: dict) -> None:
     with open(marker, "w") as f:
         json.dump({"key": key, "counts": counts}, f)
     print("validation set:", counts)
-
-
-def batches(cfg: dict, manifest: dict):
-    return lambda step: data.train_loader(cfg, manifest["input"], cfg["paths"]["cache"], step)
 
 
 def step_train(cfg: dict) -> None:
@@ -156,6 +110,15 @@ def step_ptq(cfg: dict) -> None:
     print("ptq:", evaluate(ptq, model.seq, manifest, val_subsets(cfg, cfg["data"]["eval_lines"])))
 
 
+def qat_data(cfg: dict) -> dict:
+    """QAT always runs on this machine's torch, also after fp32 training on a
+    GPU machine with bigger batches and more workers: the qat stage may set
+    its own `batch_size` and `workers`."""
+    qat = cfg["qat"]
+    return dict(cfg, train=dict(cfg["train"], batch_size=qat.get("batch_size", cfg["train"]["batch_size"])),
+                data=dict(cfg["data"], workers=qat.get("workers", cfg["data"]["workers"])))
+
+
 def step_qat(cfg: dict) -> None:
     model = load_fp32(cfg)
     manifest = contract(cfg, model)
@@ -166,7 +129,7 @@ def step_qat(cfg: dict) -> None:
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     qat = cfg["qat"]
     result = train_loop(
-        model, cfg, qat, "qat", cfg["paths"]["run"], batches(cfg, manifest),
+        model, cfg, qat, "qat", cfg["paths"]["run"], batches(qat_data(cfg), manifest),
         # Score the converted int8 CNN, not only the fake-quant one.
         lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets), Vocab().pad,
         fingerprint(cfg, "qat", fp32=sha256_file(run_file(cfg, "fp32.pt"))),

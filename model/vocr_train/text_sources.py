@@ -51,6 +51,8 @@ import time
 import unicodedata
 from glob import glob
 
+from vocr_train.carry import is_frozen
+
 KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field')
 DEFAULT_WEIGHTS = {'prose': 42, 'words': 10, 'name': 8, 'address': 8, 'date': 6, 'id': 5,
                    'phone': 5, 'money': 5, 'code': 4, 'field': 7}
@@ -283,6 +285,9 @@ def build_corpus(cache_dir, charset):
 
     The cache is rebuilt when CACHE_VERSION, the charset or the sorted
     (path, size) list of sources changes."""
+    if is_frozen(cache_dir):  # carried to a machine without the sources
+        with open(os.path.join(cache_dir, 'corpus.json'), encoding='utf-8') as f:
+            return json.load(f)['counts']
     found, missing = _sources()
     source_key = _source_key(found)
     sources_sha1 = _sha1(json.dumps(source_key, ensure_ascii=False))

@@ -88,17 +88,20 @@ class JsonLog:
 def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_dir: str,
                make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]], evaluate_fn: Callable[[torch.nn.Module], Dict], pad: int,
                fingerprint: dict, on_step: Optional[Callable[[torch.nn.Module, int], None]] = None,
-               budget: int = 0) -> Dict:
+               budget: int = 0, deadline: float = 0.0, device: str = "cpu") -> Dict:
     """Train `model` for stage['steps'] steps; resumes from run_dir/<name>.ckpt if present.
 
     `make_loader(step)` gives the batches from `step` on. A `budget` > 0 stops
-    after that many steps in this call (checkpointed), for training in slices.
+    after that many steps in this call (checkpointed), for training in slices;
+    a `deadline` (time.time() value, 0 for none) does the same at a wall-clock
+    time. `device` is where the steps run; the model is back on the CPU after.
     `fingerprint` (what the run's result depends on) is stored in the
     checkpoint; a checkpoint with another fingerprint is refused rather than
     silently continued with a different config or a different parent model.
     Only parameters with requires_grad are trained.
     """
     set_threads(cfg["train"]["threads"])
+    model.to(device)  # before the optimizer exists, so its state lands on the device too
     ckpt_path = os.path.join(run_dir, f"{name}.ckpt")
     log = JsonLog(os.path.join(run_dir, f"{name}.log.jsonl"))
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -107,7 +110,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
     step, last_eval = 0, {}
     stable_path = os.path.join(run_dir, f"{name}.stable.ckpt")
     if os.path.exists(ckpt_path):
-        state = torch.load(ckpt_path, map_location="cpu")
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         written_for = state.get("stable_until", stable_until(stage))
         if (stage.get("schedule") == "wsd" and written_for != stable_until(stage)
                 and state["step"] > min(written_for, stable_until(stage))):
@@ -115,7 +118,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
             if not os.path.exists(stable_path):
                 raise RuntimeError(f"{ckpt_path} is at step {state['step']}, past the stable phase, "
                                    f"and {stable_path} is missing")
-            state = torch.load(stable_path, map_location="cpu")
+            state = torch.load(stable_path, map_location="cpu", weights_only=False)
             if state["step"] > stable_until(stage):
                 raise RuntimeError(f"{stable_path} is at step {state['step']}, beyond this config's "
                                    f"stable phase ({stable_until(stage)} steps); raise steps")
@@ -149,6 +152,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         window["wait"] += time.perf_counter() - t0
         if on_step:
             on_step(model, step)
+        batch = {k: v.to(device) for k, v in batch.items()}
         images = batch["images"].to(memory_format=torch.channels_last) if channels_last else batch["images"]
         log_probs = model(images, batch["widths"], batch["inputs"])
         loss = sequence_loss(log_probs, batch["targets"], pad, smoothing)
@@ -158,6 +162,8 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         optimizer.step()
         scheduler.step()
         step += 1
+        if deadline and time.time() >= deadline:
+            stop = step
         window["images"] += images.size(0)
         window["loss"] += float(loss)
         window["n"] += 1
@@ -178,5 +184,6 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
             checkpoint(stable_path)
     if channels_last:
         model.to(memory_format=torch.contiguous_format)
+    model.to("cpu")
     model.eval()
     return {"steps": step, "complete": step >= stage["steps"], "eval": last_eval}
