@@ -128,8 +128,8 @@ class LockstepBiGRU(nn.Module):
 class FixedRangeSeq(SeqModel):
     """The int8 twin of a trained SeqModel: every GRU and Linear dynamic int8 with a fixed range.
 
-    `feature_bound` is the largest CNN feature magnitude expected (calibrated
-    on training images by the caller); features beyond it are clamped.
+    `feature_bound` is the range of the CNN features (a high percentile of their
+    magnitude on training images, from the caller); features beyond it are clamped.
     The embedding stays fp32, as `quantize_dynamic` leaves it.
     """
 

@@ -149,6 +149,12 @@ def training_info(cfg: dict) -> dict:
             state = torch.load(path, map_location="cpu")
             info[f"{stage}_steps"] = state["step"]
             info[f"{stage}_eval_during_training"] = state.get("eval", {})
+    gpu_run = run_file(cfg, "gpu-run.json")  # fp32 trained elsewhere (train_gpu.py): no fp32.ckpt here
+    if "fp32_steps" not in info and os.path.exists(gpu_run):
+        with open(gpu_run, encoding="utf-8") as f:
+            run = json.load(f)
+        info["fp32_steps"] = run["steps_done"]
+        info["fp32_trained_on"] = {k: run[k] for k in ("gpu", "torch", "seconds", "stable_steps", "steps_per_s")}
     return info
 
 

@@ -165,7 +165,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_di
         if deadline and time.time() >= deadline:
             stop = step
         window["images"] += images.size(0)
-        window["loss"] += float(loss)
+        window["loss"] += float(loss.detach())
         window["n"] += 1
         if step % cfg["train"]["log_every"] == 0 or step == stage["steps"]:
             seconds = time.perf_counter() - window["start"]

@@ -19,6 +19,7 @@ no file over 16 MB comes back), from which a longer run can go on.
     here:  /usr/bin/python3 -m vocr_train.train_gpu --config configs/gpu.json --import-from DIR
 """
 import argparse
+import copy
 import glob
 import json
 import os
@@ -80,8 +81,8 @@ def train_within(cfg: dict, seconds: float, stable_share: float, out_dir: str, e
     shutil.rmtree(run_dir, ignore_errors=True)  # a budgeted run starts afresh
     os.makedirs(run_dir)
     os.makedirs(out_dir, exist_ok=True)
-    if extend:
-        join_parts(extend, "fp32.stable.ckpt", run_file(cfg, "fp32.ckpt"))
+    if extend and not join_parts(extend, "fp32.stable.ckpt", run_file(cfg, "fp32.ckpt")):
+        raise SystemExit(f"no fp32.stable.ckpt.part* in {extend} to extend")
     train = dict(cfg["train"], eval_every=FAR, log_every=100, checkpoint_every=1000)
     cfg = dict(cfg, train=train)
     model = new_model(cfg)
@@ -102,7 +103,7 @@ def train_within(cfg: dict, seconds: float, stable_share: float, out_dir: str, e
     done = run(final, start + seconds + 30)["steps"]
     np.savez(os.path.join(out_dir, "fp32.npz"), **{k: v.numpy() for k, v in model.state_dict().items()})
     shutil.copy(run_file(cfg, "fp32.log.jsonl"), out_dir)
-    source = json.loads(json.dumps(cfg["source"]))
+    source = copy.deepcopy(cfg["source"])
     source["train"].update(steps=stable + decay, decay_steps=decay)
     result = {"config": source, "stable_steps": stable, "steps_done": done, "complete": done == stable + decay,
               "steps_per_s": round(rate, 2), "seconds": round(time.time() - start, 1), "device": device,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vocr_train import carry, fonts, text_sources, train_gpu
+from vocr_train import carry, fonts, pipeline, text_sources, train_gpu
 from vocr_train.config import load_config
 from vocr_train.tiny_bundle import TINY_CONFIG
 
@@ -78,9 +78,13 @@ def test_budgeted_run_comes_back_and_extends(cache_dir, tmp_path):
     assert all(np.array_equal(state[k].numpy(), weights[k]) for k in weights.files)
     stable = torch.load(os.path.join(cfg["paths"]["run"], "fp32.stable.ckpt"))
     assert stable["step"] == result["stable_steps"]
+    info = pipeline.training_info(cfg)  # what the manifest records
+    assert info["fp32_steps"] == result["steps_done"] and info["fp32_trained_on"]["seconds"] == result["seconds"]
 
     # A second budgeted run goes on from where the first one's decay began.
     cfg["paths"]["run"] = str(tmp_path / "remote2")
+    with pytest.raises(SystemExit, match="to extend"):
+        train_gpu.train_within(cfg, seconds=1, stable_share=0.5, out_dir=str(tmp_path / "out2"), extend=str(tmp_path))
     more = train_gpu.train_within(cfg, seconds=25, stable_share=0.5, out_dir=str(tmp_path / "out2"), extend=out)
     assert more["stable_steps"] > result["stable_steps"]
     with open(os.path.join(cfg["paths"]["run"], "fp32.log.jsonl")) as f:
