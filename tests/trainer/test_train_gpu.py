@@ -13,6 +13,14 @@ from vocr_train.config import load_config
 from vocr_train.tiny_bundle import TINY_CONFIG
 
 
+@pytest.fixture(scope="module")
+def built_cache(cache_dir, charset):
+    """The shared cache with its corpus and font scan in place (built if missing)."""
+    text_sources.build_corpus(cache_dir, charset)
+    fonts.scan_fonts(charset, cache_dir)
+    return cache_dir
+
+
 def frozen_copy(cache_dir, dest):
     os.makedirs(dest)
     for name in carry.CACHE_FILES:
@@ -20,11 +28,11 @@ def frozen_copy(cache_dir, dest):
     open(os.path.join(dest, carry.FROZEN_MARKER), "w").write("{}")
 
 
-def test_frozen_cache_is_used_as_it_is(cache_dir, charset, tmp_path):
+def test_frozen_cache_is_used_as_it_is(built_cache, charset, tmp_path):
     """Keys that no longer match this machine would make an ordinary cache
     rebuild itself from the installed files; a frozen one is trusted."""
     frozen = str(tmp_path / "cache")
-    frozen_copy(cache_dir, frozen)
+    frozen_copy(built_cache, frozen)
     corpus = json.load(open(os.path.join(frozen, "corpus.json"), encoding="utf-8"))
     json.dump(dict(corpus, sources_sha1="elsewhere"), open(os.path.join(frozen, "corpus.json"), "w"))
     scan = json.load(open(os.path.join(frozen, "font_scan.json"), encoding="utf-8"))
@@ -37,11 +45,11 @@ def test_frozen_cache_is_used_as_it_is(cache_dir, charset, tmp_path):
     assert json.load(open(os.path.join(frozen, "corpus.json")))["sources_sha1"] == "elsewhere"  # not rebuilt
 
 
-def test_only_training_fonts_travel(cache_dir):
-    scan = json.load(open(os.path.join(cache_dir, "font_scan.json"), encoding="utf-8"))
+def test_only_training_fonts_travel(built_cache):
+    scan = json.load(open(os.path.join(built_cache, "font_scan.json"), encoding="utf-8"))
     render = scan["render_paths"]
     val = {render.get(p, p) for f in scan["result"]["families"].values() if f["split"] == "val" for p in f["paths"]}
-    travelling = carry.train_font_files(cache_dir)
+    travelling = carry.train_font_files(built_cache)
     assert travelling and not val & set(travelling)
 
 
@@ -55,8 +63,8 @@ def tiny_wsd_config(tmp_path, cache_dir):
     return path, source
 
 
-def test_budgeted_run_comes_back_and_extends(cache_dir, tmp_path):
-    path, source = tiny_wsd_config(tmp_path, cache_dir)
+def test_budgeted_run_comes_back_and_extends(built_cache, tmp_path):
+    path, source = tiny_wsd_config(tmp_path, built_cache)
     out = str(tmp_path / "out")
     os.makedirs(out)
     cfg = load_config(str(path))
