@@ -12,6 +12,9 @@ Steps, in order (each reads what the previous ones left in the run directory
   export    six variant bundles (fp32/PTQ/QAT CNN x fp32/dynamic-int8 decoder), and the shipped one
   evaluate  CER, line accuracy, size and latency of every variant       -> report.json
   report    the table into every manifest and (if configured) model/README.md
+
+The train step can run on a lent GPU machine instead (train_gpu.py, which
+imports its result into the same run directory); the others run here.
 """
 import argparse
 import hashlib
