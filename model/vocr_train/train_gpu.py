@@ -39,9 +39,8 @@ PART_BYTES = 15 * 2 ** 20
 FAR = 10 ** 9  # a step count no run reaches: no decay, no evaluation
 
 
-def save_parts(path: str, out_dir: str) -> None:
+def save_parts(path: str, out_dir: str, name: str) -> None:
     """Copy `path` into out_dir as <name>.part0, .part1, ... of at most PART_BYTES."""
-    name = os.path.basename(path)
     with open(path, "rb") as f:
         for i, chunk in enumerate(iter(lambda: f.read(PART_BYTES), b"")):
             with open(os.path.join(out_dir, f"{name}.part{i}"), "wb") as part:
@@ -93,8 +92,7 @@ def train_within(cfg: dict, seconds: float, stable_share: float, out_dir: str, e
                           fingerprint(cfg, "train"), deadline=deadline, device=device)
 
     stable = run(dict(train, steps=FAR, decay_steps=1), start + stable_share * seconds)["steps"]
-    shutil.copy(run_file(cfg, "fp32.ckpt"), run_file(cfg, "fp32.stable.ckpt"))
-    save_parts(run_file(cfg, "fp32.stable.ckpt"), out_dir)
+    save_parts(run_file(cfg, "fp32.ckpt"), out_dir, "fp32.stable.ckpt")  # where the decay begins
     rate = steps_per_second(run_file(cfg, "fp32.log.jsonl"), train["batch_size"], stable, time.time() - start)
     restart = 20.0  # data workers starting again
     decay = max(1, int(rate * (start + seconds - time.time() - restart)))
