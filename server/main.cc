@@ -155,9 +155,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  // NOT_SERVING until the model is loaded and warm, for "" and for the service's own name.
-  health->SetServingStatus(ocr::v1::OcrService::service_full_name(), false);
-  health->SetServingStatus(false);
+  // Readiness: "" and the service's own name, NOT_SERVING until the model is
+  // loaded and warm and again while draining.
+  auto set_ready = [health](bool ready) {
+    health->SetServingStatus("", ready);
+    health->SetServingStatus(ocr::v1::OcrService::service_full_name(), ready);
+  };
+  set_ready(false);
   // "liveness" answers SERVING whenever the process can answer at all, while
   // loading and while draining too, so a liveness probe never restarts a
   // server that is starting or finishing its calls (readiness uses "").
@@ -177,7 +181,7 @@ int main(int argc, char** argv) {
   }
   const vocr::Manifest& m = (*core)->bundle().manifest();
   gate.Open(core->get());
-  health->SetServingStatus(true);
+  set_ready(true);
   std::cerr << "vocr_server: serving " << m.name << " version " << m.version << " (" << m.cnn.quantization << " CNN, "
             << m.seq.quantization << " decoder, engine " << m.engine << "), loaded in "
             << (*core)->bundle().load_seconds() << " s\n";
@@ -186,8 +190,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   const double grace = absl::GetFlag(FLAGS_drain_grace_s);
   std::cerr << "vocr_server: signal " << signal_number << ", draining (grace " << grace << " s)\n";
-  health->SetServingStatus(false);
-  health->SetServingStatus(kLivenessService, true);
+  set_ready(false);
   (*core)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   std::cerr << "vocr_server: stopped\n";

@@ -92,8 +92,18 @@ std::vector<LineSpan> SplitColumns(const cv::Mat& gray, const InputSpec& spec) {
   return spans;
 }
 
-Reading JoinReadings(const std::vector<Reading>& pieces, const std::vector<LineSpan>& spans) {
-  if (pieces.size() == 1) return pieces[0];
+std::vector<LineInput> PreprocessPieces(const cv::Mat& gray, const std::vector<LineSpan>& spans,
+                                        const InputSpec& spec) {
+  std::vector<LineInput> pieces;
+  pieces.reserve(spans.size());
+  for (const LineSpan& span : spans) {
+    pieces.push_back(PreprocessGray(gray(cv::Range::all(), cv::Range(span.begin, span.end)), spec));
+  }
+  return pieces;
+}
+
+Reading JoinReadings(std::vector<Reading> pieces, const std::vector<LineSpan>& spans) {
+  if (pieces.size() == 1) return std::move(pieces[0]);
   Reading joined;
   double log_sum = 0, previous = 1.0;
   int64_t tokens = 0;

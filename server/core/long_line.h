@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/core/manifest.h"
+#include "server/core/preprocess.h"
 #include "server/core/recognizer.h"
 
 namespace vocr {
@@ -28,11 +29,15 @@ struct LineSpan {
 // the word gap nearest each equal share's end (see predictor.split_columns).
 std::vector<LineSpan> SplitColumns(const cv::Mat& gray, const InputSpec& spec);
 
+// Each span of `gray` preprocessed as a line of its own (predictor.preprocess_pieces).
+std::vector<LineInput> PreprocessPieces(const cv::Mat& gray, const std::vector<LineSpan>& spans,
+                                        const InputSpec& spec);
+
 // One reading from the pieces' readings, in order. Confidence: over all
 // tokens of all pieces; an inserted space gets the lower confidence of the
 // pieces it joins; a space next to a piece that read nothing is kept for the
 // next piece that read something.
-Reading JoinReadings(const std::vector<Reading>& pieces, const std::vector<LineSpan>& spans);
+Reading JoinReadings(std::vector<Reading> pieces, const std::vector<LineSpan>& spans);
 
 }  // namespace vocr
 

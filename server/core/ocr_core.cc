@@ -39,7 +39,7 @@ class PieceJoiner {
   PieceJoiner(std::vector<LineSpan> spans, LineResult partial, OcrCore::Done done)
       : spans_(std::move(spans)),
         readings_(spans_.size()),
-        partial_(partial),
+        partial_(std::move(partial)),
         done_(std::move(done)),
         remaining_(spans_.size()) {}
 
@@ -58,8 +58,8 @@ class PieceJoiner {
     if (--remaining_ > 0) return;
     lock.unlock();
     if (!status_.ok()) return done_(status_);
-    LineResult result = partial_;
-    result.reading = JoinReadings(readings_, spans_);
+    LineResult result = std::move(partial_);
+    result.reading = JoinReadings(std::move(readings_), spans_);
     done_(std::move(result));
   }
 
@@ -117,10 +117,7 @@ void OcrCore::Recognize(const ImageSource& image, const CallInfo& call, Done don
   absl::StatusOr<cv::Mat> gray = ToGray(*mat);
   if (!gray.ok()) return done(gray.status());
   std::vector<LineSpan> spans = SplitColumns(*gray, spec);
-  std::vector<LineInput> pieces;
-  for (const LineSpan& span : spans) {
-    pieces.push_back(PreprocessGray((*gray)(cv::Range::all(), cv::Range(span.begin, span.end)), spec));
-  }
+  std::vector<LineInput> pieces = PreprocessPieces(*gray, spans, spec);
   partial.preprocess_ms = SecondsSince(start) * 1000.0;
   if (metrics_) {
     metrics_->ObserveDecodeImage(partial.decode_image_ms / 1000.0);
@@ -128,7 +125,7 @@ void OcrCore::Recognize(const ImageSource& image, const CallInfo& call, Done don
   }
   // A long line's pieces are queued as lines of their own (all or none, so a
   // full queue refuses the whole line) and batched with anything else.
-  auto joiner = std::make_shared<PieceJoiner>(std::move(spans), partial, std::move(done));
+  auto joiner = std::make_shared<PieceJoiner>(std::move(spans), std::move(partial), std::move(done));
   std::vector<Batcher::Request> requests(pieces.size());
   for (size_t i = 0; i < pieces.size(); ++i) {
     requests[i].input = std::move(pieces[i]);

@@ -281,16 +281,13 @@ TEST_F(RecognizerReference, ReadsLongLinesInPiecesAsThePredictorDoes) {
     std::vector<LineSpan> spans = SplitColumns(*gray, manifest().input);
     ASSERT_EQ(spans.size(), line["spans"].size()) << name;
     ASSERT_GT(spans.size(), 1u) << name;
-    std::vector<LineInput> pieces;
     for (size_t k = 0; k < spans.size(); ++k) {
       EXPECT_EQ(spans[k].begin, line["spans"][k][0].get<int>()) << name;
       EXPECT_EQ(spans[k].end, line["spans"][k][1].get<int>()) << name;
       EXPECT_EQ(spans[k].space_after, line["spans"][k][2].get<bool>()) << name;
-      pieces.push_back(PreprocessGray((*gray)(cv::Range::all(), cv::Range(spans[k].begin, spans[k].end)),
-                                      manifest().input));
     }
     std::vector<Reading> readings;
-    for (auto& r : Read(pieces)) {
+    for (auto& r : Read(PreprocessPieces(*gray, spans, manifest().input))) {
       ASSERT_TRUE(r.ok()) << r.status();
       readings.push_back(*r);
     }
