@@ -11,6 +11,7 @@ ratio to the baseline (the first configuration) at the same concurrency.
 The machine is small and noisy: read the ratios, quote medians.
 """
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -32,7 +33,9 @@ CONFIGS = {
 }
 
 
-def start(bundle: str, flags, tmp: Path):
+@contextlib.contextmanager
+def serving(bundle: str, flags, tmp: Path):
+    """A vocr_server on a free loopback port, SERVING; yields its target and stops it after."""
     port_file = tmp / "port"
     port_file.unlink(missing_ok=True)
     proc = subprocess.Popen([str(SERVER), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
@@ -47,10 +50,16 @@ def start(bundle: str, flags, tmp: Path):
             health = subprocess.run([str(CLIENT), "health", "--target", target, "--timeout_ms", "1000"],
                                     capture_output=True, text=True)
             if health.stdout.strip() == "SERVING":
-                return proc, target
+                break
         time.sleep(0.2)
-    proc.kill()
-    sys.exit("vocr_server did not become SERVING")
+    else:
+        proc.kill()
+        sys.exit("vocr_server did not become SERVING")
+    try:
+        yield target
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def bench(target: str, images, concurrency: int, duration: float, tmp: Path) -> dict:
@@ -79,8 +88,7 @@ def main() -> int:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            proc, target = start(args.bundle, CONFIGS[name], Path(tmp))
-            try:
+            with serving(args.bundle, CONFIGS[name], Path(tmp)) as target:
                 for c in levels:
                     runs = [bench(target, images, c, args.duration, Path(tmp)) for _ in range(args.repeats)]
                     rows[(name, c)] = {
@@ -89,9 +97,6 @@ def main() -> int:
                         "p99": statistics.median(r["latency_ms"]["p99"] for r in runs),
                         "errors": sum(r["failed_calls"] for r in runs),
                     }
-            finally:
-                proc.terminate()
-                proc.wait(timeout=60)
     print(f"bundle {args.bundle}, {len(images)} images, {args.duration:.0f} s per cell, median of {args.repeats}")
     print(f"{'configuration':44s} {'conc':>4s} {'lines/s':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'errors':>6s} {'ratio':>6s}")
     for (name, c), r in rows.items():

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import CLIENT, ROOT, start  # noqa: E402
+from bench_server import CLIENT, ROOT, serving  # noqa: E402
 
 SUBSETS = ("clean", "degraded", "caps", "numbers", "hard")
 
@@ -30,8 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     reports = {}
     with tempfile.TemporaryDirectory() as tmp:
-        proc, target = start(args.bundle, ["--workers", "1", "--intra_op_threads", "1"], Path(tmp))
-        try:
+        with serving(args.bundle, ["--workers", "1", "--intra_op_threads", "1"], Path(tmp)) as target:
             for subset in SUBSETS:
                 labels = Path(args.val) / subset / "labels.tsv"
                 if not labels.exists():
@@ -40,9 +39,6 @@ def main() -> int:
                                        "--concurrency", str(args.concurrency)], capture_output=True, text=True,
                                       check=True, timeout=3600)
                 reports[subset] = json.loads(done.stdout)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
     print("| subset | lines | CER % | WER % | exact lines % | lines/s (1 core) |")
     print("|---|---:|---:|---:|---:|---:|")
     for subset, r in reports.items():

@@ -42,10 +42,10 @@ BASELINE=(tesseract-ocr tesseract-ocr-vie)
 # Building and checking the container image and the Kubernetes manifests
 # (deploy/): podman and buildah without a daemon, runc, debootstrap for a local
 # base image, Node.js for the manifest validators.
-# npm comes with some nodejs builds and separately with Debian's; see the end.
 DEPLOY=(podman buildah runc debootstrap uidmap nodejs)
 
-case "${1:-all}" in
+mode=${1:-all}
+case "$mode" in
   all) PACKAGES=("${TRAINER[@]}" "${TEXT[@]}" "${FONTS[@]}" "${CXX[@]}" "${BASELINE[@]}" "${DEPLOY[@]}") ;;
   server) PACKAGES=("${CXX[@]}") ;;
   *) echo "usage: $0 [all|server]" >&2; exit 2 ;;
@@ -56,9 +56,9 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Debian's nodejs comes without npm; NodeSource's includes it (and conflicts with Debian's npm).
-if [ "${1:-all}" = all ] && ! command -v npm >/dev/null; then missing+=(npm); fi
+if [ "$mode" = all ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 # kubectl (for `kubectl kustomize`): Debian's kubernetes-client unless another kubectl is installed.
-if [ "${1:-all}" = all ] && ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
+if [ "$mode" = all ] && ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
@@ -67,6 +67,3 @@ echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if [[ " ${missing[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null; then
-  apt-get install -y -qq --no-install-recommends npm
-fi

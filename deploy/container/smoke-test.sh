@@ -27,8 +27,9 @@ fail() {
 
 "${PODMAN[@]}" run -d --name "$name" "${ULIMITS[@]}" -p 127.0.0.1::50051 -p 127.0.0.1::9090 \
   -e VOCR_DRAIN_GRACE_S="$grace_s" "$IMAGE" >/dev/null
-grpc_port=$("${PODMAN[@]}" port "$name" 50051/tcp | head -1 | sed 's/.*://')
-metrics_port=$("${PODMAN[@]}" port "$name" 9090/tcp | head -1 | sed 's/.*://')
+host_port() { "${PODMAN[@]}" port "$name" "$1/tcp" | head -1 | sed 's/.*://'; }
+grpc_port=$(host_port 50051)
+metrics_port=$(host_port 9090)
 echo "smoke-test: container $name, gRPC on 127.0.0.1:$grpc_port, metrics on 127.0.0.1:$metrics_port"
 
 start=$(date +%s)

@@ -83,9 +83,7 @@ function checkPod(where, spec, drainS) {
 }
 
 function podSpec(obj) {
-  if (obj.kind === "Deployment") return obj.spec?.template?.spec;
-  if (obj.kind === "Job") return obj.spec?.template?.spec;
-  return undefined;
+  return obj.kind === "Deployment" || obj.kind === "Job" ? obj.spec?.template?.spec : undefined;
 }
 
 const generated = join(here, "generated");

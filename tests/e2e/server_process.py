@@ -2,7 +2,6 @@
 for the end-to-end tests (imported by name: a module called conftest would be
 ambiguous next to tests/trainer's)."""
 import contextlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ BUILD = ROOT / "build"
 SERVER = BUILD / "server" / "vocr_server"
 CLIENT = BUILD / "client" / "ocr_client"
 DEFAULT_BUNDLE = ROOT / "model" / "repository" / "vocr_line"
+SAMPLE_LINES = sorted((ROOT / "tests" / "data" / "lines").glob("*.png"))
 
 
 def client(*args, check=True, timeout=600):
@@ -28,8 +28,9 @@ def client(*args, check=True, timeout=600):
 
 
 @contextlib.contextmanager
-def running_server(bundle, *flags):
-    """Starts vocr_server on a free loopback port, waits for SERVING, stops it with SIGTERM."""
+def running_server(bundle, *flags, metrics_port=0):
+    """Starts vocr_server on a free loopback port (metrics endpoint off unless
+    `metrics_port` is given), waits for SERVING, stops it with SIGTERM."""
     for binary in (SERVER, CLIENT):
         if not binary.exists():
             pytest.fail(f"{binary} is missing: run tools/build.sh first")
@@ -37,7 +38,7 @@ def running_server(bundle, *flags):
         port_file = Path(tmp) / "port"
         log = open(Path(tmp) / "server.log", "w+")
         proc = subprocess.Popen([str(SERVER), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
-                                 "--metrics_port", "0", "--model_path", str(bundle), *flags],
+                                 "--metrics_port", str(metrics_port), "--model_path", str(bundle), *flags],
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             target, deadline = None, time.time() + 120

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from server_process import ROOT, client, running_server
+from server_process import ROOT, SAMPLE_LINES, client, running_server
 
 DEPLOY = ROOT / "deploy"
 VALIDATE = DEPLOY / "validate"
@@ -77,8 +77,8 @@ def test_dashboard_queries_only_metrics_a_real_server_exports(bundle):
     wanted = {m for e in exprs for m in re.findall(r"\b((?:vocr|process)_[a-z_]+)\b", e)}
     assert len(wanted) >= 8, wanted
     metrics_port = free_port()
-    with running_server(bundle, "--metrics_port", str(metrics_port)) as target:
-        client("recognize", "--target", target, *sorted((ROOT / "tests" / "data" / "lines").glob("*.png")))
+    with running_server(bundle, metrics_port=metrics_port) as target:
+        client("recognize", "--target", target, *SAMPLE_LINES)
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
             scrape = r.read().decode()
     exported = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)", scrape, re.M))

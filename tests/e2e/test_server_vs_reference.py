@@ -1,16 +1,15 @@
 """The server reads like the reference predictor, and batching does not change what it reads."""
 import json
-import os
 
 import cv2
 import pytest
 
-from server_process import ROOT, client, running_server
+from server_process import ROOT, SAMPLE_LINES, client, running_server
 from predictor import Predictor, decode_image
 
 
 def sample_images(val_dir, per_subset=15):
-    images = sorted((ROOT / "tests" / "data" / "lines").glob("*.png"))
+    images = list(SAMPLE_LINES)
     for subset in ("clean", "degraded"):
         images += sorted((val_dir / subset).glob("*.png"))[:per_subset]
     return images
@@ -32,7 +31,7 @@ def test_server_answers_like_the_reference_predictor(bundle, val_dir):
 
 
 def test_raw_pixels_read_like_the_encoded_file(bundle):
-    images = sorted((ROOT / "tests" / "data" / "lines").glob("*.png"))
+    images = list(SAMPLE_LINES)
     with running_server(bundle) as target:
         encoded = client("recognize", "--target", target, *images)
         raw = client("recognize", "--raw", "--target", target, *images)
