@@ -30,8 +30,10 @@ QUANT_CNN = {
 QUANT_SEQ = {
     "fp32": {"scheme": "fp32"},
     "dynamic": {"scheme": "dynamic int8", "modules": ["GRU (as Linear products)", "GRUCell", "Linear"],
-                "weights": "int8 per-tensor",
-                "activations": "quantized per call, range fixed at export (batch-invariant)"},
+                "weights": "int8 per-tensor (quantize_dynamic)",
+                "activations": "int8 symmetric at a range fixed at export, per layer (batch-invariant)",
+                "arithmetic": "q = round_half_even(clamp(x, -bound, bound) * input_multiplier); "
+                              "y = float32(q . W^T, exact int32) * output_scale + bias"},
 }
 VARIANTS = [(cnn, seq) for cnn in QUANT_CNN for seq in QUANT_SEQ]
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/core/manifest.h"
+#include "server/core/seq_kernels.h"
 
 namespace vocr {
 
@@ -29,6 +30,9 @@ class Bundle {
   // methods are not const in the LibTorch API, hence the mutable access.
   torch::jit::Module& cnn() const { return cnn_; }
   torch::jit::Module& seq() const { return seq_; }
+  // The sequence model as direct int8 kernels, what the server decodes with;
+  // seq() stays for the shape probe and as the reference in tests.
+  const SeqKernels& seq_kernels() const { return *seq_kernels_; }
 
  private:
   Bundle() = default;
@@ -37,6 +41,7 @@ class Bundle {
   double load_seconds_ = 0;
   mutable torch::jit::Module cnn_;
   mutable torch::jit::Module seq_;
+  std::unique_ptr<SeqKernels> seq_kernels_;
 };
 
 // A bundle path as an operator gives it: a version directory (holding

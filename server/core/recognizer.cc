@@ -14,24 +14,6 @@ double MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The encoder state of the lines still being decoded, row i <-> active[i].
-struct DecodeState {
-  torch::Tensor memory, keys, mask, hidden, tokens;
-  std::vector<size_t> active;
-
-  void Keep(const std::vector<int64_t>& rows) {
-    torch::Tensor index = torch::tensor(rows, torch::kInt64);
-    memory = memory.index_select(0, index);
-    keys = keys.index_select(0, index);
-    mask = mask.index_select(0, index);
-    hidden = hidden.index_select(0, index);
-    tokens = tokens.index_select(0, index);
-    std::vector<size_t> kept;
-    for (int64_t r : rows) kept.push_back(active[r]);
-    active = std::move(kept);
-  }
-};
-
 }  // namespace
 
 // The CNN runs once per distinct line width on unpadded pixels, so no line's
@@ -80,48 +62,45 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
     torch::Tensor features = FeaturesByWidth(lines, m.input);
     timings->cnn_ms = MsSince(start);
     start = std::chrono::steady_clock::now();
-    auto encoded =
-        bundle_->seq().get_method("encode")({features, torch::tensor(lengths, torch::kInt64)}).toTuple();
-    const auto& e = encoded->elements();
-    DecodeState state{e[0].toTensor(),
-                      e[1].toTensor(),
-                      e[2].toTensor(),
-                      e[3].toTensor(),
-                      torch::full({static_cast<int64_t>(n)}, m.vocab.sos, torch::kInt64),
-                      {}};
-    for (size_t i = 0; i < n; ++i) state.active.push_back(i);
-    torch::jit::Method decode_step = bundle_->seq().get_method("decode_step");
-    while (!state.active.empty()) {
-      // Lines nobody waits for any more leave before the next step.
+    const SeqKernels& seq = bundle_->seq_kernels();
+    SeqBatch state = seq.Encode(features, torch::tensor(lengths, torch::kInt64), m.vocab.sos);
+    std::vector<size_t> active(n);  // row of `state` -> line
+    for (size_t i = 0; i < n; ++i) active[i] = i;
+    // Rows whose line leaves: finished, or nobody waits for it any more.
+    auto keep_rows = [&](const std::vector<int64_t>& rows) {
+      if (rows.size() == active.size()) return;
+      state.Keep(rows);
+      std::vector<size_t> kept;
+      for (int64_t r : rows) kept.push_back(active[r]);
+      active = std::move(kept);
+    };
+    while (!active.empty()) {
       std::vector<int64_t> wanted;
-      for (size_t row = 0; row < state.active.size(); ++row) {
-        absl::Status status = still_wanted(state.active[row]);
+      for (size_t row = 0; row < active.size(); ++row) {
+        absl::Status status = still_wanted(active[row]);
         if (status.ok()) {
-          wanted.push_back(row);
+          wanted.push_back(static_cast<int64_t>(row));
         } else {
-          results[state.active[row]] = status;
+          results[active[row]] = status;
         }
       }
-      if (wanted.size() < state.active.size()) state.Keep(wanted);
-      if (state.active.empty()) break;
-      auto out = decode_step({state.tokens, state.hidden, state.memory, state.keys, state.mask}).toTuple();
-      state.hidden = out->elements()[1].toTensor();
-      auto [best_lp, best] = out->elements()[0].toTensor().max(1);
+      keep_rows(wanted);
+      if (active.empty()) break;
+      auto [best, best_lp] = seq.Step(&state);
       const float* lp = best_lp.data_ptr<float>();
       const int64_t* token = best.data_ptr<int64_t>();
       std::vector<int64_t> keep;
-      for (size_t row = 0; row < state.active.size(); ++row) {
-        const size_t line = state.active[row];
+      for (size_t row = 0; row < active.size(); ++row) {
+        const size_t line = active[row];
         log_sum[line] += lp[row];
         steps[line] += 1;
         if (token[row] < m.vocab.first_char_id) continue;  // end token (or any special token)
         const size_t id = static_cast<size_t>(token[row] - m.vocab.first_char_id);
         if (id < m.vocab.chars.size()) results[line]->text += m.vocab.chars[id];
         results[line]->char_confidences.push_back(static_cast<float>(std::exp(static_cast<double>(lp[row]))));
-        if (steps[line] < limits[line]) keep.push_back(row);
+        if (steps[line] < limits[line]) keep.push_back(static_cast<int64_t>(row));
       }
-      state.tokens = best;
-      if (keep.size() < state.active.size()) state.Keep(keep);
+      keep_rows(keep);
       timings->steps += 1;
     }
     timings->decoder_ms = MsSince(start);

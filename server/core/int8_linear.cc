@@ -1,0 +1,121 @@
+#include "server/core/int8_linear.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace vocr {
+namespace {
+
+using dnnl::memory;
+
+const dnnl::engine& Engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// Streams are cheap but not thread-safe: one per thread.
+dnnl::stream& ThreadStream() {
+  thread_local dnnl::stream stream(Engine());
+  return stream;
+}
+
+absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std::string& name,
+                                     const std::string& attr, torch::ScalarType type, int64_t dims) {
+  if (!module.hasattr(attr)) return absl::FailedPreconditionError(absl::StrCat(name, ": no buffer '", attr, "'"));
+  const torch::IValue value = module.attr(attr);
+  if (!value.isTensor()) return absl::FailedPreconditionError(absl::StrCat(name, ".", attr, " is not a tensor"));
+  torch::Tensor t = value.toTensor().contiguous();
+  if (t.scalar_type() != type || t.dim() != dims) {
+    return absl::FailedPreconditionError(absl::StrCat(name, ".", attr, " is ", c10::toString(t.scalar_type()),
+                                                      " [", absl::StrJoin(t.sizes().vec(), ", "), "], expected ",
+                                                      c10::toString(type), " of ", dims, " dimension(s)"));
+  }
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& module, const std::string& name) {
+  auto weight = Buffer(module, name, "weight", torch::kChar, 2);
+  if (!weight.ok()) return weight.status();
+  auto bias = Buffer(module, name, "bias", torch::kFloat, 1);
+  if (!bias.ok()) return bias.status();
+  auto multiplier = Buffer(module, name, "input_multiplier", torch::kFloat, 1);
+  if (!multiplier.ok()) return multiplier.status();
+  auto scale = Buffer(module, name, "output_scale", torch::kFloat, 1);
+  if (!scale.ok()) return scale.status();
+  if (!module.hasattr("bound") || !module.attr("bound").isDouble())
+    return absl::FailedPreconditionError(absl::StrCat(name, ": no float attribute 'bound'"));
+  if (bias->size(0) != weight->size(0) || multiplier->numel() != 1 || scale->numel() != 1)
+    return absl::FailedPreconditionError(absl::StrCat(name, ": bias or scales do not match the weight"));
+
+  Int8Linear l;
+  l.out_ = weight->size(0);
+  l.in_ = weight->size(1);
+  // The reference clamps with the bound cast to float32, as ATen does with a Scalar.
+  l.bound_ = static_cast<float>(module.attr("bound").toDouble());
+  l.input_multiplier_ = multiplier->item<float>();
+  l.output_scale_ = scale->item<float>();
+  l.bias_.assign(bias->data_ptr<float>(), bias->data_ptr<float>() + l.out_);
+  try {
+    // Rows vary per call (batch size, line length): a runtime dimension, so
+    // one primitive serves every call.
+    const memory::desc src({DNNL_RUNTIME_DIM_VAL, l.in_}, memory::data_type::s8, memory::format_tag::ab);
+    const memory::desc dst({DNNL_RUNTIME_DIM_VAL, l.out_}, memory::data_type::s32, memory::format_tag::ab);
+    const memory::desc any_weights({l.in_, l.out_}, memory::data_type::s8, memory::format_tag::any);
+    // torch's [out, in] is oneDNN's [in, out] in "ba" order: no copy needed if
+    // the primitive takes it as is.
+    const memory::desc plain_weights({l.in_, l.out_}, memory::data_type::s8, memory::format_tag::ba);
+    dnnl::matmul::primitive_desc pd;
+    try {
+      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any_weights, dst), Engine());
+    } catch (const dnnl::error&) {
+      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, plain_weights, dst), Engine());
+    }
+    l.matmul_ = dnnl::matmul(pd);
+    memory given(plain_weights, Engine(), weight->data_ptr());
+    l.weights_ = memory(pd.weights_desc(), Engine());
+    dnnl::reorder(given, l.weights_).execute(ThreadStream(), given, l.weights_);
+    ThreadStream().wait();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat(name, ": oneDNN int8 matmul [", l.in_, " -> ", l.out_,
+                                            "] could not be created: ", e.what()));
+  }
+  return l;
+}
+
+void Int8Linear::Forward(const float* x, int64_t rows, int64_t x_stride, float* y, int64_t y_stride,
+                         Int8Scratch* scratch) const {
+  if (rows <= 0) return;
+  scratch->input.resize(static_cast<size_t>(rows * in_));
+  scratch->accumulators.resize(static_cast<size_t>(rows * out_));
+  int8_t* q = scratch->input.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * x_stride;
+    int8_t* qrow = q + r * in_;
+    for (int64_t k = 0; k < in_; ++k) {
+      const float clamped = std::min(std::max(row[k], -bound_), bound_);
+      qrow[k] = static_cast<int8_t>(std::nearbyint(clamped * input_multiplier_));
+    }
+  }
+  memory src({{rows, in_}, memory::data_type::s8, memory::format_tag::ab}, Engine(), q);
+  memory dst({{rows, out_}, memory::data_type::s32, memory::format_tag::ab}, Engine(),
+             scratch->accumulators.data());
+  matmul_.execute(ThreadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst}});
+  ThreadStream().wait();
+  const int32_t* acc = scratch->accumulators.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yrow = y + r * y_stride;
+    const int32_t* arow = acc + r * out_;
+    for (int64_t n = 0; n < out_; ++n) {
+      // Two roundings, as in the reference: no fused multiply-add here.
+      const float scaled = static_cast<float>(arow[n]) * output_scale_;
+      yrow[n] = scaled + bias_[n];
+    }
+  }
+}
+
+}  // namespace vocr

@@ -1,0 +1,53 @@
+// One int8 product of the sequence model, run as a oneDNN matmul primitive
+// built once at load: the arithmetic model/vocr_train/fixed_range.py
+// specifies, bit for bit,
+//   q = round_half_even(clamp(x, -bound, bound) * input_multiplier)  (int8)
+//   y = float(q . W^T) * output_scale + bias                          (int32 accumulation)
+// The weights are reordered once into the layout the primitive prefers; each
+// call quantizes its rows into the caller's scratch and runs the primitive.
+#ifndef VOCR_SERVER_CORE_INT8_LINEAR_H_
+#define VOCR_SERVER_CORE_INT8_LINEAR_H_
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace vocr {
+
+// Per-thread buffers an Int8Linear call reuses; grown, never shrunk.
+struct Int8Scratch {
+  std::vector<int8_t> input;
+  std::vector<int32_t> accumulators;
+};
+
+class Int8Linear {
+ public:
+  Int8Linear() = default;  // empty until assigned from FromModule
+  // From a scripted fixed_range.Int8Linear: buffers `weight` (int8 [out, in]),
+  // `bias` [out], `input_multiplier` [1], `output_scale` [1], attribute `bound`.
+  // `name` is the submodule's path, for error messages.
+  static absl::StatusOr<Int8Linear> FromModule(const torch::jit::Module& module, const std::string& name);
+
+  int64_t in() const { return in_; }
+  int64_t out() const { return out_; }
+
+  // y[r, :] = this(x[r, :]) for r < rows; rows are `x_stride` and `y_stride` floats apart.
+  void Forward(const float* x, int64_t rows, int64_t x_stride, float* y, int64_t y_stride,
+               Int8Scratch* scratch) const;
+
+ private:
+  int64_t in_ = 0, out_ = 0;
+  float bound_ = 0, input_multiplier_ = 0, output_scale_ = 0;
+  std::vector<float> bias_;
+  dnnl::matmul matmul_;
+  dnnl::memory weights_;  // in the primitive's layout
+};
+
+}  // namespace vocr
+
+#endif  // VOCR_SERVER_CORE_INT8_LINEAR_H_

@@ -1,0 +1,69 @@
+// The int8 sequence model (GRU encoder + attention GRU decoder) as direct
+// kernel calls: the weights of seq.pt's fixed_range modules are read once at
+// load into oneDNN int8 matmuls (Int8Linear), and the encoder's recurrence
+// and each decoder step are those products plus a few ATen element-wise and
+// reduction calls. No TorchScript interpreter runs per encoder column or per
+// decoder step.
+//
+// Same equations, op for op and shape for shape, as SeqModel.encode /
+// decode_step in model/vocr_train/model.py with fixed_range.FixedRangeSeq:
+// the int8 products are bit-exact by construction, and the float parts call
+// the same ATen kernels on tensors of the same shapes, so a batch reads bit
+// for bit as the reference predictor reads the same batch.
+#ifndef VOCR_SERVER_CORE_SEQ_KERNELS_H_
+#define VOCR_SERVER_CORE_SEQ_KERNELS_H_
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/core/int8_linear.h"
+
+namespace vocr {
+
+// The encoder's output and the decoder state of the lines still decoding;
+// row r of every tensor is the same line.
+struct SeqBatch {
+  torch::Tensor memory;  // [rows, columns, memory]
+  torch::Tensor keys;    // [rows, columns, attention]
+  torch::Tensor mask;    // [rows, columns] bool: the line's own columns
+  torch::Tensor hidden;  // [rows, hidden]
+  torch::Tensor tokens;  // [rows] int64: the previous token
+
+  // Keeps only these rows, in this order (finished or abandoned lines leave).
+  void Keep(const std::vector<int64_t>& rows);
+};
+
+class SeqKernels {
+ public:
+  static absl::StatusOr<std::unique_ptr<SeqKernels>> FromModule(const torch::jit::Module& seq);
+
+  int64_t features() const { return input_fwd_.in(); }
+  int64_t memory_size() const { return 2 * enc_hidden_; }
+  int64_t attention() const { return attn_memory_.out(); }
+  int64_t hidden() const { return dec_hidden_; }
+  int64_t vocab_size() const { return out_.out(); }
+
+  // features [lines, columns, features] float; lengths [lines] int64 in
+  // 1..columns. Every line starts from `start_token`.
+  SeqBatch Encode(const torch::Tensor& features, const torch::Tensor& lengths, int64_t start_token) const;
+
+  // One greedy step for every row: updates hidden and tokens, and returns the
+  // best next token [rows] (int64) and its log-probability [rows] (float).
+  std::pair<torch::Tensor, torch::Tensor> Step(SeqBatch* batch) const;
+
+ private:
+  SeqKernels() = default;
+
+  int64_t enc_hidden_ = 0, dec_hidden_ = 0;
+  Int8Linear input_fwd_, input_bwd_, recurrent_;  // encoder
+  Int8Linear init_hidden_, attn_memory_, attn_hidden_, attn_score_, cell_input_, cell_recurrent_, out_;
+  torch::Tensor embedding_;  // [vocab, embed], fp32 as quantize_dynamic leaves it
+};
+
+}  // namespace vocr
+
+#endif  // VOCR_SERVER_CORE_SEQ_KERNELS_H_
