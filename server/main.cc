@@ -18,7 +18,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/core/metrics.h"
@@ -43,6 +45,8 @@ ABSL_FLAG(int, max_queue_delay_us, 2000, "Longest a line waits for others to fil
 ABSL_FLAG(int, queue_capacity, 256, "Lines that may wait; more are refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, bucket_width, 64, "Lines whose model widths fall in the same bucket of this many pixels batch together.");
 ABSL_FLAG(int, workers, 2, "Batches run at once (worker threads).");
+ABSL_FLAG(bool, dispatch_when_idle, true,
+          "When no batch is running, read a line at once instead of holding it max_queue_delay_us for batch-mates.");
 ABSL_FLAG(int, intra_op_threads, 1, "LibTorch intra-op threads per batch.");
 ABSL_FLAG(int, max_message_mb, 16, "Largest request message accepted, MiB.");
 ABSL_FLAG(int64_t, max_image_pixels, 16 << 20, "Largest image accepted (width x height), checked before decoding.");
@@ -56,11 +60,14 @@ ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA bundle; when set, clients must
 
 namespace {
 
-const std::vector<std::string> kFlagNames = {
-    "host", "port", "port_file", "metrics_port", "model_path", "model_version", "max_batch_size",
-    "max_queue_delay_us", "queue_capacity", "bucket_width", "workers", "intra_op_threads", "max_message_mb",
-    "max_image_pixels", "drain_grace_s", "max_connection_age_s", "max_connection_age_grace_s", "tls_cert",
-    "tls_key", "tls_client_ca"};
+// The flags this file defines, each also settable as VOCR_<NAME> (see flags_env.h).
+std::vector<std::string> ServerFlagNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "server/main.cc")) names.push_back(std::string(name));
+  }
+  return names;
+}
 
 std::string ReadFileOrDie(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -96,6 +103,7 @@ vocr::CoreOptions CoreOptionsFromFlags() {
   o.batcher.queue_capacity = std::max(1, absl::GetFlag(FLAGS_queue_capacity));
   o.batcher.bucket_width = std::max(1, absl::GetFlag(FLAGS_bucket_width));
   o.batcher.workers = std::max(1, absl::GetFlag(FLAGS_workers));
+  o.batcher.dispatch_when_idle = absl::GetFlag(FLAGS_dispatch_when_idle);
   o.image_limits.max_pixels = absl::GetFlag(FLAGS_max_image_pixels);
   return o;
 }
@@ -105,7 +113,7 @@ vocr::CoreOptions CoreOptionsFromFlags() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Serves Vietnamese text-line OCR over gRPC. Every flag is also read from VOCR_<FLAG>.");
   absl::ParseCommandLine(argc, argv);
-  if (absl::Status env = vocr::ApplyEnvironment(kFlagNames, argc, argv); !env.ok()) {
+  if (absl::Status env = vocr::ApplyEnvironment(ServerFlagNames(), argc, argv); !env.ok()) {
     std::cerr << "vocr_server: " << env.message() << "\n";
     return 2;
   }

@@ -36,8 +36,9 @@ CXX=(g++ make cmake pkg-config ccache curl libgrpc++-dev protobuf-compiler-grpc 
   libtorch-dev libdnnl-dev libopencv-dev libabsl-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev
   prometheus)
 
-# The baseline the trained model is compared with (model/vocr_train/tesseract_baseline.py).
-BASELINE=(tesseract-ocr tesseract-ocr-vie)
+# The baseline the model and the server are compared with: the tesseract CLI
+# (model/vocr_train/tesseract_baseline.py) and its C++ API (bench/tesseract_bench.cc).
+BASELINE=(tesseract-ocr tesseract-ocr-vie libtesseract-dev)
 
 # Building and checking the container image and the Kubernetes manifests
 # (deploy/): podman and buildah without a daemon, runc, debootstrap for a local

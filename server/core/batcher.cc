@@ -68,28 +68,42 @@ int Batcher::queue_depth() const {
 std::vector<Batcher::Queued> Batcher::NextBatch() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    // A full bucket runs at once; otherwise the bucket holding the oldest line
-    // goes first once its delay is up, so no width starves.
+    const absl::Time now = absl::Now();
+    absl::Time next_deadline = absl::InfiniteFuture();
+    std::vector<Queued> abandoned = TakeAbandoned(now, &next_deadline);
+    if (!abandoned.empty()) {
+      const int depth = queued_;
+      lock.unlock();
+      if (observer_) observer_->OnQueueDepth(depth);
+      return abandoned;
+    }
+    // Of the buckets that are due (full, past their delay, or any bucket when
+    // nothing runs and idle dispatch is on), the one whose head waited longest
+    // goes first: no width starves, whatever the others' load.
+    const bool idle = options_.dispatch_when_idle && running_ == 0;
     auto chosen = buckets_.end();
+    absl::Time next_due = absl::InfiniteFuture();
     for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
-      if (static_cast<int>(it->second.size()) >= options_.max_batch_size) {
-        chosen = it;
-        break;
-      }
-      if (!it->second.empty() &&
-          (chosen == buckets_.end() || it->second.front().enqueued < chosen->second.front().enqueued)) {
+      const absl::Time head = it->second.front().enqueued;
+      const absl::Time due = head + options_.max_queue_delay;
+      const bool ready = stopping_ || idle || static_cast<int>(it->second.size()) >= options_.max_batch_size ||
+                         now >= due;
+      if (!ready) {
+        next_due = std::min(next_due, due);
+      } else if (chosen == buckets_.end() || head < chosen->second.front().enqueued) {
         chosen = it;
       }
     }
     if (chosen == buckets_.end()) {
-      if (stopping_) return {};
-      wake_.wait(lock);
-      continue;
-    }
-    const absl::Time due = chosen->second.front().enqueued + options_.max_queue_delay;
-    const bool full = static_cast<int>(chosen->second.size()) >= options_.max_batch_size;
-    if (!full && !stopping_ && absl::Now() < due) {
-      wake_.wait_for(lock, absl::ToChronoNanoseconds(due - absl::Now()));
+      if (stopping_ && buckets_.empty()) return {};
+      // Wake for the next bucket to fall due or the next deadline to pass,
+      // whichever is first (or when a line arrives).
+      const absl::Time wake = std::min(next_due, next_deadline);
+      if (wake == absl::InfiniteFuture()) {
+        wake_.wait(lock);
+      } else {
+        wake_.wait_for(lock, absl::ToChronoNanoseconds(std::max(absl::ZeroDuration(), wake - now)));
+      }
       continue;
     }
     std::vector<Queued> batch;
@@ -100,6 +114,7 @@ std::vector<Batcher::Queued> Batcher::NextBatch() {
     }
     if (queue.empty()) buckets_.erase(chosen);
     queued_ -= static_cast<int>(batch.size());
+    running_ += 1;
     const int depth = queued_;
     lock.unlock();
     if (observer_) observer_->OnQueueDepth(depth);
@@ -111,7 +126,14 @@ void Batcher::WorkerLoop() {
   while (true) {
     std::vector<Queued> batch = NextBatch();
     if (batch.empty()) return;
+    const bool counted = !batch.front().abandoned;
     RunBatch(std::move(batch));
+    if (counted) {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_ -= 1;
+    }
+    // A finished batch may leave the batcher idle, which makes queued lines due.
+    wake_.notify_one();
   }
 }
 
@@ -124,6 +146,26 @@ absl::Status StillWanted(const Batcher::Request& r, absl::Time now) {
 }
 
 }  // namespace
+
+std::vector<Batcher::Queued> Batcher::TakeAbandoned(absl::Time now, absl::Time* next_deadline) {
+  std::vector<Queued> abandoned;
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    auto& queue = it->second;
+    for (auto q = queue.begin(); q != queue.end();) {
+      if (!StillWanted(q->request, now).ok()) {
+        abandoned.push_back(std::move(*q));
+        abandoned.back().abandoned = true;
+        q = queue.erase(q);
+      } else {
+        *next_deadline = std::min(*next_deadline, q->request.deadline);
+        ++q;
+      }
+    }
+    it = queue.empty() ? buckets_.erase(it) : std::next(it);
+  }
+  queued_ -= static_cast<int>(abandoned.size());
+  return abandoned;
+}
 
 void Batcher::RunBatch(std::vector<Queued> batch) {
   const absl::Time start = absl::Now();

@@ -29,6 +29,9 @@ struct BatcherOptions {
   int queue_capacity = 256;  // lines waiting, all buckets together
   int workers = 1;           // batches in flight at once
   int bucket_width = 64;     // lines whose widths fall in the same bucket batch together
+  // When no batch is running, a queued line runs at once instead of waiting
+  // max_queue_delay for batch-mates: at low load nobody is coming.
+  bool dispatch_when_idle = false;
 };
 
 // What the batcher reports about a line besides its reading.
@@ -80,10 +83,16 @@ class Batcher {
   struct Queued {
     Request request;
     absl::Time enqueued;
+    bool abandoned = false;  // taken out of the queue unread: deadline passed or caller gone
   };
   void WorkerLoop();
   // Waits until a batch is due and takes it; empty when shutting down and idle.
+  // Lines whose deadline passed or whose caller left come out as a batch of
+  // their own as soon as they are found, to be answered without inference.
   std::vector<Queued> NextBatch();
+  // Under mu_: takes the queued lines nobody waits for any more; the earliest
+  // deadline of the rest into *next_deadline.
+  std::vector<Queued> TakeAbandoned(absl::Time now, absl::Time* next_deadline);
   void RunBatch(std::vector<Queued> batch);
 
   std::shared_ptr<const Recognizer> recognizer_;
@@ -93,6 +102,7 @@ class Batcher {
   std::condition_variable wake_;
   std::map<int, std::deque<Queued>> buckets_;  // by width bucket
   int queued_ = 0;
+  int running_ = 0;  // batches being read
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

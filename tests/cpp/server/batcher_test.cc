@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -208,9 +209,6 @@ TEST_F(BatcherTest, BatchesLinesOfVeryDifferentWidthsSeparately) {
   }
 }
 
-// DISABLED: server/core/batcher.cc NextBatch only ever considers the bucket
-// holding the oldest line, so a full batch of another width waits until that
-// line's max_queue_delay has passed (and then runs after it).
 TEST_F(BatcherTest, RunsAFullBucketWithoutWaitingForAnOlderPartialOne) {
   BatcherOptions options;
   options.max_batch_size = 4;
@@ -223,6 +221,71 @@ TEST_F(BatcherTest, RunsAFullBucketWithoutWaitingForAnOlderPartialOne) {
   ASSERT_TRUE(answers_.WaitFor(5));
   EXPECT_LT(answers_.Get(4).at - start, absl::Seconds(2)) << "the full batch waited for the partial one";
   EXPECT_THAT(observer_.batches(), ElementsAre(4, 1));
+}
+
+TEST_F(BatcherTest, NoWidthStarvesUnderSustainedLoadOfAnother) {
+  // One worker kept busy by a stream of full batches of one width; a lone line
+  // of another width must still be read once its delay is up, not after the
+  // stream ends.
+  BatcherOptions options;
+  options.max_batch_size = 2;
+  options.max_queue_delay = absl::Milliseconds(50);
+  options.bucket_width = 64;
+  options.queue_capacity = 1000;
+  auto batcher = Make(options);
+  std::atomic<bool> stop{false};
+  std::atomic<int> submitted{0};
+  std::thread flood([&] {
+    // Keeps bucket 1 (width 64) full: two new lines whenever the queue runs low.
+    for (int id = 100; !stop && id < 100 + 2000; id += 2) {
+      while (!stop && batcher->queue_depth() > 6) absl::SleepFor(absl::Milliseconds(1));
+      for (int k = 0; k < 2; ++k) {
+        if (batcher->Submit(Request(id + k, 64)).ok()) submitted += 1;
+      }
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(batcher->Submit(Request(0, 320)).ok());  // bucket 5, alone
+  const absl::Time limit = start + absl::Seconds(20);
+  while (!answers_.Has(0) && absl::Now() < limit) absl::SleepFor(absl::Milliseconds(5));
+  const bool read_while_flooded = answers_.Has(0) && submitted < 2000;
+  stop = true;
+  flood.join();
+  ASSERT_TRUE(answers_.Has(0));
+  EXPECT_TRUE(read_while_flooded) << "the lone width waited for the flood to end";
+  EXPECT_TRUE(answers_.Get(0).reading.ok());
+  EXPECT_LT(answers_.Get(0).timings.queue_ms, 5000.0);
+}
+
+TEST_F(BatcherTest, ALoneLineRunsAtOnceWhenNothingElseRuns) {
+  BatcherOptions options;
+  options.max_batch_size = 4;
+  options.max_queue_delay = absl::Seconds(5);
+  options.dispatch_when_idle = true;
+  auto batcher = Make(options);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(batcher->Submit(Request(0, 64)).ok());
+  ASSERT_TRUE(answers_.WaitFor(1));
+  EXPECT_LT(answers_.Get(0).at - start, absl::Seconds(3)) << "an idle batcher held the line for its delay";
+  EXPECT_LT(answers_.Get(0).timings.queue_ms, 1000.0);
+}
+
+TEST_F(BatcherTest, AnswersADeadlineInTheQueueWhenItPassesNotWhenItsBatchIsDue) {
+  BatcherOptions options;
+  options.max_batch_size = 4;
+  options.max_queue_delay = absl::Seconds(5);
+  auto batcher = Make(options);
+  Batcher::Request r = Request(0, 64);
+  const absl::Time start = absl::Now();
+  r.deadline = start + absl::Milliseconds(200);
+  ASSERT_TRUE(batcher->Submit(std::move(r)).ok());
+  ASSERT_TRUE(answers_.WaitFor(1));
+  Answers::Answer a = answers_.Get(0);
+  EXPECT_EQ(a.reading.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(a.at - start, absl::Milliseconds(200));
+  EXPECT_LT(a.at - start, absl::Seconds(3)) << "the expired line waited for its batch's delay";
+  EXPECT_TRUE(observer_.batches().empty()) << "an expired line must not be read";
 }
 
 TEST_F(BatcherTest, RefusesWithResourceExhaustedWhenTheQueueIsFull) {

@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""vocr-serve against Tesseract 5 on the same line images, same machine, one run.
+
+    /usr/bin/python3 tools/bench_vs_tesseract.py [--repeats 3] [--duration 10] [--lines 60]
+
+The lines: from each validation subset (model/build/val: clean, degraded,
+numbers, caps, hard), `--lines` pairs of lines of that subset joined side by
+side with a word gap and a third as many single lines, so lengths run from a
+few characters to 70+, most of them 40-64 as in documents, and the widest
+take the server's long-line path (cut into pieces, read, joined).
+
+Tesseract: bench/tesseract_bench (its C++ API, `vie`, psm 7, LSTM), one
+thread per process (OMP_THREAD_LIMIT=1); one process gives the single-stream
+latency, one process per core the throughput. The server: a fresh
+vocr_server with its default flags, driven by `ocr_client bench` closed-loop
+at concurrency 1 and at --saturation; its CPU-seconds per line come from
+process_cpu_seconds_total on /metrics, so the client's own CPU is not
+counted. Both read the same PNG files, decoding included. Every figure is
+the median of --repeats runs; ratios are against Tesseract in the same run.
+CER is scored once per run by `ocr_client eval` and by this script for
+Tesseract, with the same rule (edit distance over reference characters).
+"""
+import argparse
+import contextlib
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = ROOT / "build" / "server" / "vocr_server"
+CLIENT = ROOT / "build" / "client" / "ocr_client"
+TESSERACT = ROOT / "build" / "bench" / "tesseract_bench"
+SUBSETS = ("clean", "degraded", "numbers", "caps", "hard")
+sys.path.insert(0, str(ROOT / "model"))
+
+
+def read_labels(folder: Path):
+    with open(folder / "labels.tsv", encoding="utf-8") as f:
+        return [(folder / name, text) for name, text in (line.rstrip("\n").split("\t", 1) for line in f if line.strip())]
+
+
+def join_side_by_side(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two line images at a common height with a gap of the background's colour."""
+    a = a if a.ndim == 3 else cv2.cvtColor(a, cv2.COLOR_GRAY2BGR)
+    b = b if b.ndim == 3 else cv2.cvtColor(b, cv2.COLOR_GRAY2BGR)
+    h = max(a.shape[0], b.shape[0])
+    a = cv2.resize(a, (max(1, round(a.shape[1] * h / a.shape[0])), h))
+    b = cv2.resize(b, (max(1, round(b.shape[1] * h / b.shape[0])), h))
+    background = np.median(np.concatenate([a[:, -2:].reshape(-1, 3), b[:, :2].reshape(-1, 3)]), 0)
+    gap = np.tile(background.astype(np.uint8), (h, max(2, h // 2), 1))
+    return np.concatenate([a, gap, b], 1)
+
+
+def make_lines(val: Path, per_subset: int, out: Path, seed: int = 7):
+    """(path, text, subset) for joined and single lines; the joined ones are written under `out`."""
+    rng = random.Random(seed)
+    lines = []
+    singles = max(1, per_subset // 3)
+    for subset in SUBSETS:
+        pairs = read_labels(val / subset)
+        chosen = rng.sample(pairs, min(len(pairs), singles + 2 * per_subset))
+        lines += [(path, text, subset) for path, text in chosen[:singles]]
+        rest = chosen[singles:]
+        for i in range(0, len(rest) - 1, 2):
+            (pa, ta), (pb, tb) = rest[i], rest[i + 1]
+            joined = join_side_by_side(cv2.imread(str(pa), cv2.IMREAD_UNCHANGED),
+                                       cv2.imread(str(pb), cv2.IMREAD_UNCHANGED))
+            path = out / f"{subset}-joined-{i // 2:03d}.png"
+            cv2.imwrite(str(path), joined)
+            lines.append((path, f"{ta} {tb}", subset))
+    return lines
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def cer(refs, hyps) -> float:
+    return 100.0 * sum(edit_distance(r, h) for r, h in zip(refs, hyps)) / max(1, sum(len(r) for r in refs))
+
+
+def run_tesseract(paths, processes: int):
+    """Every process reads all of `paths`; returns (lines/s over all processes, per-line ms of the first, texts)."""
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    start = time.perf_counter()
+    procs = [subprocess.Popen([str(TESSERACT), "vie", *map(str, paths)], stdout=subprocess.PIPE, env=env, text=True)
+             for _ in range(processes)]
+    outputs = [p.communicate()[0] for p in procs]
+    wall = time.perf_counter() - start
+    if any(p.returncode for p in procs):
+        sys.exit("tesseract_bench failed")
+    rows = [line.split("\t", 1) for line in outputs[0].splitlines()]
+    return processes * len(paths) / wall, [float(ms) for ms, _ in rows], [t for _, t in rows]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(server: Path, bundle: str, tmp: Path, flags=()):
+    """A vocr_server on loopback, SERVING; yields (gRPC target, metrics URL)."""
+    port_file, metrics_port = tmp / "port", free_port()
+    port_file.unlink(missing_ok=True)
+    proc = subprocess.Popen([str(server), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
+                             "--metrics_port", str(metrics_port), "--model_path", bundle, *flags],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                sys.exit(f"{server} exited with {proc.returncode}")
+            if port_file.exists() and port_file.read_text().strip():
+                target = f"127.0.0.1:{port_file.read_text().strip()}"
+                health = subprocess.run([str(CLIENT), "health", "--target", target, "--timeout_ms", "1000"],
+                                        capture_output=True, text=True)
+                if health.stdout.strip() == "SERVING":
+                    break
+            time.sleep(0.2)
+        else:
+            sys.exit("vocr_server did not become SERVING")
+        yield target, f"http://127.0.0.1:{metrics_port}/metrics"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def server_cpu_seconds(url: str) -> float:
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    return float(re.search(r"^process_cpu_seconds_total\s+(\S+)", text, re.M).group(1))
+
+
+def server_rss_bytes(url: str) -> float:
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    return float(re.search(r"^process_resident_memory_bytes\s+(\S+)", text, re.M).group(1))
+
+
+def run_server(target: str, metrics: str, paths, concurrency: int, duration: float, tmp: Path) -> dict:
+    out = tmp / "bench.json"
+    subprocess.run([str(CLIENT), "bench", "--target", target, "--concurrency", "4", "--duration_s", "1",
+                    "--warmup_s", "0", *map(str, paths)], check=True, capture_output=True, timeout=120)
+    cpu = server_cpu_seconds(metrics)
+    subprocess.run([str(CLIENT), "bench", "--target", target, "--concurrency", str(concurrency),
+                    "--duration_s", str(duration), "--warmup_s", "0", "--json_out", str(out), *map(str, paths)],
+                   check=True, capture_output=True, timeout=duration + 120)
+    run = json.loads(out.read_text())["runs"][0]
+    run["cpu_ms_per_line"] = 1000.0 * (server_cpu_seconds(metrics) - cpu) / max(1, run["lines"])
+    run["rss_mb"] = server_rss_bytes(metrics) / 2**20
+    return run
+
+
+def server_cer(target: str, lines, tmp: Path) -> float:
+    labels = tmp / "labels.tsv"
+    labels.write_text("".join(f"{path}\t{text}\n" for path, text, _ in lines), encoding="utf-8")
+    report = json.loads(subprocess.run([str(CLIENT), "eval", "--json", "--labels", str(labels), "--target", target],
+                                       check=True, capture_output=True, text=True, timeout=900).stdout)
+    return report["cer_percent"]
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bundle", default=str(ROOT / "model" / "repository" / "vocr_line"))
+    parser.add_argument("--server", default=str(SERVER), help="vocr_server binary (e.g. an older build to compare)")
+    parser.add_argument("--val", default=str(ROOT / "model" / "build" / "val"))
+    parser.add_argument("--lines", type=int, default=60, help="joined pairs per subset (and a third as many single lines)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per server run")
+    parser.add_argument("--saturation", type=int, default=16, help="concurrency of the saturated server run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--flags", default="", help="extra vocr_server flags, space-separated")
+    args = parser.parse_args()
+    for tool in (Path(args.server), CLIENT, TESSERACT):
+        if not tool.exists():
+            sys.exit(f"{tool} is missing: run tools/build.sh (tesseract_bench needs libtesseract-dev)")
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        lines = make_lines(Path(args.val), args.lines, tmp)
+        paths = [p for p, _, _ in lines]
+        lengths = [len(t) for _, t, _ in lines]
+        widths = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[1] * 32 / cv2.imread(
+            str(p), cv2.IMREAD_UNCHANGED).shape[0] for p in paths]
+        print(f"{len(lines)} lines from {', '.join(SUBSETS)}; characters p10/p50/p90 "
+              f"{percentile(lengths, .1)}/{percentile(lengths, .5)}/{percentile(lengths, .9)}, "
+              f"{sum(40 <= n <= 64 for n in lengths)} of 40-64; width at 32 px p50 {percentile(widths, .5):.0f}, "
+              f"p90 {percentile(widths, .9):.0f}; {cores} cores; median of {args.repeats}")
+        cells = {k: [] for k in ("t1", "tn", "t_p50", "t_p99", "s1", "s1_p50", "s1_p99", "s1_cpu", "sn", "sn_p50",
+                                 "sn_p99", "sn_cpu", "rss")}
+        tess_texts = None
+        with serving(Path(args.server), args.bundle, tmp, args.flags.split()) as (target, metrics):
+            for _ in range(args.repeats):
+                lps, ms, tess_texts = run_tesseract(paths, 1)
+                cells["t1"].append(lps)
+                cells["t_p50"].append(statistics.median(ms))
+                cells["t_p99"].append(percentile(ms, .99))
+                cells["tn"].append(run_tesseract(paths, cores)[0])
+                for key, conc in (("s1", 1), ("sn", args.saturation)):
+                    r = run_server(target, metrics, paths, conc, args.duration, tmp)
+                    cells[key].append(r["lines_per_s"])
+                    cells[key + "_p50"].append(r["latency_ms"]["p50"])
+                    cells[key + "_p99"].append(r["latency_ms"]["p99"])
+                    cells[key + "_cpu"].append(r["cpu_ms_per_line"])
+                    cells["rss"].append(r["rss_mb"])
+            served_cer = server_cer(target, lines, tmp)
+        med = {k: statistics.median(v) for k, v in cells.items()}
+        refs = [t for _, t, _ in lines]
+        print(f"\n{'':40s} {'lines/s':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'CPU ms/line':>11s} {'vs Tesseract':>12s}")
+        print(f"{'Tesseract, 1 process':40s} {med['t1']:8.1f} {med['t_p50']:7.1f} {med['t_p99']:7.1f} "
+              f"{1000 / med['t1']:11.1f} {1.0:12.2f}")
+        print(f"{f'Tesseract, {cores} processes':40s} {med['tn']:8.1f} {'':7s} {'':7s} {'':11s} {1.0:12.2f}")
+        print(f"{'vocr-serve, concurrency 1':40s} {med['s1']:8.1f} {med['s1_p50']:7.1f} {med['s1_p99']:7.1f} "
+              f"{med['s1_cpu']:11.1f} {med['s1'] / med['t1']:12.2f}")
+        print(f"{f'vocr-serve, concurrency {args.saturation}':40s} {med['sn']:8.1f} {med['sn_p50']:7.1f} "
+              f"{med['sn_p99']:7.1f} {med['sn_cpu']:11.1f} {med['sn'] / med['tn']:12.2f}")
+        print(f"\nsingle-stream p50: vocr-serve {med['s1_p50'] / med['t_p50']:.2f}x Tesseract's; "
+              f"saturated throughput {med['sn'] / med['tn']:.2f}x Tesseract's on {cores} cores; "
+              f"server RSS max {max(cells['rss']):.0f} MiB")
+        print(f"CER on these lines: vocr-serve {served_cer:.2f} %, Tesseract {cer(refs, tess_texts):.2f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
