@@ -6,6 +6,7 @@
 //
 // Page segmentation "single line" (psm 7) and the LSTM engine, as a user
 // would read a cropped line. OMP_THREAD_LIMIT=1 keeps it on one thread.
+#include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
 
 #include <chrono>
@@ -13,8 +14,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-
-#include <leptonica/allheaders.h>
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -38,7 +37,8 @@ int main(int argc, char** argv) {
     api.SetImage(image);
     std::unique_ptr<char[]> text(api.GetUTF8Text());
     pixDestroy(&image);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::string line = text ? text.get() : "";
     while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
     for (char& c : line)

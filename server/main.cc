@@ -24,11 +24,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/core/metrics.h"
-#include "server/core/metrics_http.h"
 #include "server/core/ocr_core.h"
 #include "server/flags_env.h"
 #include "server/grpc/ocr_service.h"
 #include "server/grpc/serving_gate.h"
+#include "server/http/metrics_http.h"
 
 // The health service name a Kubernetes liveness probe asks for.
 constexpr char kLivenessService[] = "liveness";
@@ -37,26 +37,33 @@ ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 picks a free one; see --port_file).");
 ABSL_FLAG(std::string, port_file, "", "If set, the bound gRPC port is written here once listening.");
 ABSL_FLAG(int, metrics_port, 9090, "Port of the Prometheus /metrics endpoint (0: no metrics endpoint).");
-ABSL_FLAG(std::string, model_path, "model/repository/vocr_line",
-          "Bundle to serve: a model directory (its highest numeric version is served) or a version directory.");
+ABSL_FLAG(
+    std::string, model_path, "model/repository/vocr_line",
+    "Bundle to serve: a model directory (its highest numeric version is served) or a version directory.");
 ABSL_FLAG(int64_t, model_version, 0, "Serve this version of --model_path instead of the highest.");
 ABSL_FLAG(int, max_batch_size, 8, "Most lines the dynamic batcher puts in one batch.");
 ABSL_FLAG(int, max_queue_delay_us, 2000, "Longest a line waits for others to fill its batch, microseconds.");
 ABSL_FLAG(int, queue_capacity, 256, "Lines that may wait; more are refused with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(int, bucket_width, 64, "Lines whose model widths fall in the same bucket of this many pixels batch together.");
+ABSL_FLAG(int, bucket_width, 64,
+          "Lines whose model widths fall in the same bucket of this many pixels batch together.");
 ABSL_FLAG(int, workers, 2, "Batches run at once (worker threads).");
 ABSL_FLAG(bool, dispatch_when_idle, true,
-          "When no batch is running, read a line at once instead of holding it max_queue_delay_us for batch-mates.");
+          "When no batch is running, read a line at once instead of holding it max_queue_delay_us for "
+          "batch-mates.");
 ABSL_FLAG(int, intra_op_threads, 1, "LibTorch intra-op threads per batch.");
 ABSL_FLAG(int, max_message_mb, 16, "Largest request message accepted, MiB.");
-ABSL_FLAG(int64_t, max_image_pixels, 16 << 20, "Largest image accepted (width x height), checked before decoding.");
-ABSL_FLAG(double, drain_grace_s, 20, "After SIGTERM, how long in-flight calls may take before they are cancelled.");
-ABSL_FLAG(double, max_connection_age_s, 0,
-          "Close client connections after this long (0: never), so long-lived clients re-resolve and spread.");
+ABSL_FLAG(int64_t, max_image_pixels, 16 << 20,
+          "Largest image accepted (width x height), checked before decoding.");
+ABSL_FLAG(double, drain_grace_s, 20,
+          "After SIGTERM, how long in-flight calls may take before they are cancelled.");
+ABSL_FLAG(
+    double, max_connection_age_s, 0,
+    "Close client connections after this long (0: never), so long-lived clients re-resolve and spread.");
 ABSL_FLAG(double, max_connection_age_grace_s, 10, "Time given to calls on a connection closed for its age.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain; with --tls_key enables TLS.");
 ABSL_FLAG(std::string, tls_key, "", "PEM server private key.");
-ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
 
 namespace {
 
@@ -111,7 +118,8 @@ vocr::CoreOptions CoreOptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Serves Vietnamese text-line OCR over gRPC. Every flag is also read from VOCR_<FLAG>.");
+  absl::SetProgramUsageMessage(
+      "Serves Vietnamese text-line OCR over gRPC. Every flag is also read from VOCR_<FLAG>.");
   absl::ParseCommandLine(argc, argv);
   if (absl::Status env = vocr::ApplyEnvironment(ServerFlagNames(), argc, argv); !env.ok()) {
     std::cerr << "vocr_server: " << env.message() << "\n";
@@ -145,8 +153,8 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port)), Credentials(),
-                           &bound_port);
+  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port)),
+                           Credentials(), &bound_port);
   builder.RegisterService(&service);
   const int max_message = absl::GetFlag(FLAGS_max_message_mb) << 20;
   builder.SetMaxReceiveMessageSize(max_message);
@@ -158,8 +166,8 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
-    std::cerr << "vocr_server: cannot listen on " << absl::GetFlag(FLAGS_host) << ":" << absl::GetFlag(FLAGS_port)
-              << "\n";
+    std::cerr << "vocr_server: cannot listen on " << absl::GetFlag(FLAGS_host) << ":"
+              << absl::GetFlag(FLAGS_port) << "\n";
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -178,10 +186,11 @@ int main(int argc, char** argv) {
     std::ofstream(path + ".tmp") << bound_port << "\n";
     std::rename((path + ".tmp").c_str(), path.c_str());
   }
-  std::cerr << "vocr_server: listening on port " << bound_port << ", loading " << absl::GetFlag(FLAGS_model_path)
-            << "\n";
+  std::cerr << "vocr_server: listening on port " << bound_port << ", loading "
+            << absl::GetFlag(FLAGS_model_path) << "\n";
 
-  absl::StatusOr<std::unique_ptr<vocr::OcrCore>> core = vocr::OcrCore::Create(CoreOptionsFromFlags(), &metrics);
+  absl::StatusOr<std::unique_ptr<vocr::OcrCore>> core =
+      vocr::OcrCore::Create(CoreOptionsFromFlags(), &metrics);
   if (!core.ok()) {
     std::cerr << "vocr_server: cannot serve the bundle: " << core.status().message() << "\n";
     server->Shutdown();
@@ -190,8 +199,8 @@ int main(int argc, char** argv) {
   const vocr::Manifest& m = (*core)->bundle().manifest();
   gate.Open(core->get());
   set_ready(true);
-  std::cerr << "vocr_server: serving " << m.name << " version " << m.version << " (" << m.cnn.quantization << " CNN, "
-            << m.seq.quantization << " decoder, engine " << m.engine << "), loaded in "
+  std::cerr << "vocr_server: serving " << m.name << " version " << m.version << " (" << m.cnn.quantization
+            << " CNN, " << m.seq.quantization << " decoder, engine " << m.engine << "), loaded in "
             << (*core)->bundle().load_seconds() << " s\n";
 
   int signal_number = 0;
@@ -200,7 +209,8 @@ int main(int argc, char** argv) {
   std::cerr << "vocr_server: signal " << signal_number << ", draining (grace " << grace << " s)\n";
   set_ready(false);
   (*core)->Shutdown();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   std::cerr << "vocr_server: stopped\n";
   return 0;
 }

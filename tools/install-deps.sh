@@ -33,7 +33,7 @@ FONTS=(fonts-dejavu-core fonts-dejavu-extra fonts-noto-core fonts-roboto-unhinte
 # Server, client and tests: the C++ toolchain and libraries, all found by
 # CMake's find_package. prometheus provides promtool for the metrics tests.
 CXX=(g++ make cmake pkg-config ccache curl libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libtorch-dev libdnnl-dev libopencv-dev libabsl-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev
+  libtorch-dev libdnnl-dev libopencv-dev libabsl-dev prometheus-cpp-dev nlohmann-json3-dev libutfcpp-dev libssl-dev libgtest-dev libgmock-dev
   prometheus)
 
 # The baseline the model and the server are compared with: the tesseract CLI

@@ -86,8 +86,8 @@ std::vector<Batcher::Queued> Batcher::NextBatch() {
     for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
       const absl::Time head = it->second.front().enqueued;
       const absl::Time due = head + options_.max_queue_delay;
-      const bool ready = stopping_ || idle || static_cast<int>(it->second.size()) >= options_.max_batch_size ||
-                         now >= due;
+      const bool ready =
+          stopping_ || idle || static_cast<int>(it->second.size()) >= options_.max_batch_size || now >= due;
       if (!ready) {
         next_due = std::min(next_due, due);
       } else if (chosen == buckets_.end() || head < chosen->second.front().enqueued) {

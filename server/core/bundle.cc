@@ -122,13 +122,15 @@ absl::Status ProbeShapes(Bundle& b) {
 // The kernels read their sizes from the weights; they must agree with the manifest.
 absl::Status CheckKernelDims(const SeqKernels& k, const Manifest& m, const std::string& seq) {
   const std::vector<std::pair<const char*, std::pair<int64_t, int64_t>>> dims = {
-      {"features", {k.features(), m.dims.features}},     {"memory", {k.memory_size(), m.dims.memory}},
-      {"attention", {k.attention(), m.dims.attention}}, {"hidden", {k.hidden(), m.dims.hidden}},
+      {"features", {k.features(), m.dims.features}},
+      {"memory", {k.memory_size(), m.dims.memory}},
+      {"attention", {k.attention(), m.dims.attention}},
+      {"hidden", {k.hidden(), m.dims.hidden}},
       {"vocab_size", {k.vocab_size(), m.vocab.size}}};
   for (const auto& [name, pair] : dims) {
     if (pair.first != pair.second) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(seq, ": int8 weights give ", name, " ", pair.first, ", the manifest says ", pair.second));
+      return absl::FailedPreconditionError(absl::StrCat(seq, ": int8 weights give ", name, " ", pair.first,
+                                                        ", the manifest says ", pair.second));
     }
   }
   return absl::OkStatus();
@@ -200,8 +202,8 @@ absl::StatusOr<std::shared_ptr<Bundle>> Bundle::Load(const std::string& dir) {
   VOCR_ASSIGN_OR_RETURN(b->seq_, LoadModule((fs::path(dir) / b->manifest_.seq.path).string()));
   VOCR_RETURN_IF_ERROR(ProbeShapes(*b));
   VOCR_ASSIGN_OR_RETURN(b->seq_kernels_, SeqKernels::FromModule(b->seq_));
-  VOCR_RETURN_IF_ERROR(CheckKernelDims(b->seq_kernels(), b->manifest_,
-                                       (fs::path(dir) / b->manifest_.seq.path).string()));
+  VOCR_RETURN_IF_ERROR(
+      CheckKernelDims(b->seq_kernels(), b->manifest_, (fs::path(dir) / b->manifest_.seq.path).string()));
   b->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return b;
 }

@@ -24,14 +24,16 @@ dnnl::stream& ThreadStream() {
 
 absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std::string& name,
                                      const std::string& attr, torch::ScalarType type, int64_t dims) {
-  if (!module.hasattr(attr)) return absl::FailedPreconditionError(absl::StrCat(name, ": no buffer '", attr, "'"));
+  if (!module.hasattr(attr))
+    return absl::FailedPreconditionError(absl::StrCat(name, ": no buffer '", attr, "'"));
   const torch::IValue value = module.attr(attr);
-  if (!value.isTensor()) return absl::FailedPreconditionError(absl::StrCat(name, ".", attr, " is not a tensor"));
+  if (!value.isTensor())
+    return absl::FailedPreconditionError(absl::StrCat(name, ".", attr, " is not a tensor"));
   torch::Tensor t = value.toTensor().contiguous();
   if (t.scalar_type() != type || t.dim() != dims) {
-    return absl::FailedPreconditionError(absl::StrCat(name, ".", attr, " is ", c10::toString(t.scalar_type()),
-                                                      " [", absl::StrJoin(t.sizes().vec(), ", "), "], expected ",
-                                                      c10::toString(type), " of ", dims, " dimension(s)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, ".", attr, " is ", c10::toString(t.scalar_type()), " [", absl::StrJoin(t.sizes().vec(), ", "),
+        "], expected ", c10::toString(type), " of ", dims, " dimension(s)"));
   }
   return t;
 }

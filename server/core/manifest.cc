@@ -1,5 +1,7 @@
 #include "server/core/manifest.h"
 
+#include <utf8.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -115,19 +117,15 @@ absl::Status ParseFile(const Json& files, const char* part, const std::string& w
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> SplitUtf8(std::string_view text) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  if (const char* bad = utf8::find_invalid(begin, end); bad != end)
+    return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", bad - begin));
   std::vector<std::string> out;
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > text.size())
-      return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", i));
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) {
-        return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 at byte ", i + k));
-      }
-    }
-    out.emplace_back(text.substr(i, n));
-    i += n;
+  for (const char* it = begin; it != end;) {
+    const char* start = it;
+    utf8::unchecked::next(it);  // validated above
+    out.emplace_back(start, it);
   }
   return out;
 }

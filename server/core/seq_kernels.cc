@@ -23,7 +23,8 @@ torch::Tensor Apply(const Int8Linear& layer, const torch::Tensor& x) {
 // nn.GRU's update from input projections x and recurrent projections r, both
 // [..., 3, h] as (reset, update, candidate), for state [..., h]; the ops of
 // fixed_range.LockstepBiGRU / Int8GRUCell in the same order.
-torch::Tensor GruUpdate(const torch::Tensor& x, const torch::Tensor& r, const torch::Tensor& state, int64_t dim) {
+torch::Tensor GruUpdate(const torch::Tensor& x, const torch::Tensor& r, const torch::Tensor& state,
+                        int64_t dim) {
   const torch::Tensor reset = torch::sigmoid(x.select(dim, 0) + r.select(dim, 0));
   const torch::Tensor update = torch::sigmoid(x.select(dim, 1) + r.select(dim, 1));
   const torch::Tensor candidate = torch::tanh(x.select(dim, 2) + reset * r.select(dim, 2));
@@ -84,13 +85,14 @@ absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::
   const int64_t e = k->enc_hidden_, d = k->dec_hidden_, a = k->attn_memory_.out(), m = 2 * e;
   const int64_t em = k->embedding_.size(1);
   const bool fits = k->input_bwd_.in() == k->input_fwd_.in() && k->input_fwd_.out() == 3 * e &&
-                    k->input_bwd_.out() == 3 * e && k->recurrent_.out() == 6 * e && k->init_hidden_.in() == m &&
-                    k->init_hidden_.out() == d && k->attn_memory_.in() == m && k->attn_hidden_.in() == d &&
-                    k->attn_hidden_.out() == a && k->attn_score_.in() == a && k->attn_score_.out() == 1 &&
-                    k->cell_input_.in() == em + m && k->cell_input_.out() == 3 * d &&
-                    k->cell_recurrent_.out() == 3 * d && k->out_.in() == d + m + em &&
-                    k->embedding_.size(0) == k->out_.out();
-  if (!fits) return absl::FailedPreconditionError("seq.pt: the int8 layers' shapes do not chain as SeqModel's");
+                    k->input_bwd_.out() == 3 * e && k->recurrent_.out() == 6 * e &&
+                    k->init_hidden_.in() == m && k->init_hidden_.out() == d && k->attn_memory_.in() == m &&
+                    k->attn_hidden_.in() == d && k->attn_hidden_.out() == a && k->attn_score_.in() == a &&
+                    k->attn_score_.out() == 1 && k->cell_input_.in() == em + m &&
+                    k->cell_input_.out() == 3 * d && k->cell_recurrent_.out() == 3 * d &&
+                    k->out_.in() == d + m + em && k->embedding_.size(0) == k->out_.out();
+  if (!fits)
+    return absl::FailedPreconditionError("seq.pt: the int8 layers' shapes do not chain as SeqModel's");
   return k;
 }
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.intrinsic.quantized
-import torch.nn.quantized.dynamic
 
 from predictor import BundleError, ImageError, Predictor, greedy_decode, load_manifest, pad_batch
 from vocr_train.export import export_bundle
+from vocr_train.fixed_range import dynamic_int8_weight
 from vocr_train.pipeline import load_config
 from vocr_train.tiny_bundle import TINY_CONFIG, make_tiny_bundle, quantized_tiny_model
 from vocr_train.vocab import Vocab
@@ -38,9 +38,26 @@ def test_quantized_parts_are_int8(quantized):
     cnn, seq = quantized[:2]
     assert isinstance(cnn.body[0][0], torch.nn.intrinsic.quantized.ConvReLU2d)  # fused, converted
     assert isinstance(cnn.project, torch.nn.quantized.Conv2d)
-    assert isinstance(seq.encoder.recurrent.inner, torch.nn.quantized.dynamic.Linear)
-    assert isinstance(seq.cell.inner, torch.nn.quantized.dynamic.GRUCell)
-    assert isinstance(seq.out.inner, torch.nn.quantized.dynamic.Linear)
+    fp32 = quantized[3]
+    for layer in (seq.encoder.recurrent, seq.cell.input, seq.cell.recurrent, seq.attn_score, seq.out):
+        assert layer.weight.dtype == torch.int8
+    # The weights are quantize_dynamic's, unchanged.
+    weight, scale, _ = dynamic_int8_weight(fp32.seq.out)
+    assert torch.equal(seq.out.weight, weight)
+    assert float(seq.out.output_scale) == pytest.approx(seq.out.bound / 127 * scale, rel=1e-6)
+
+
+def test_int8_linear_is_exact_integer_arithmetic(quantized):
+    """What the server's oneDNN s8 x s8 -> s32 kernel computes, bit for bit: the float
+    product of integer-valued tensors equals the int64 product."""
+    layer = quantized[1].out
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(7, layer.weight.size(1), generator=gen) * layer.bound
+    q = torch.round(x.clamp(-layer.bound, layer.bound) * layer.input_multiplier)
+    assert q.abs().max() <= 127
+    acc = (q.long() @ layer.weight.long().t()).float()
+    with torch.no_grad():
+        assert torch.equal(layer(x), acc * layer.output_scale + layer.bias)
 
 
 def test_int8_seq_reads_a_line_the_same_whatever_its_batch(quantized):
@@ -48,7 +65,7 @@ def test_int8_seq_reads_a_line_the_same_whatever_its_batch(quantized):
     alone and next to other lines (plain quantize_dynamic would rescale with the batch)."""
     seq = quantized[1]
     gen = torch.Generator().manual_seed(1)
-    features = torch.randn(3, 20, seq.encoder.input_fwd.inner.in_features, generator=gen)
+    features = torch.randn(3, 20, seq.encoder.input_fwd.weight.size(1), generator=gen)
     features[2] *= 4.0  # a batch-mate with far larger activations
     lengths = torch.tensor([20, 13, 20])
     with torch.no_grad():

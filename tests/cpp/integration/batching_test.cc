@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <set>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "server_test.h"
@@ -28,14 +28,16 @@ class BatchingTest : public ServerTest {
   // Up to 8 lines per batch, one width bucket for every width, lines wait up
   // to 200 ms for company (long enough on a busy machine for six calls).
   static std::vector<std::string> BatchedFlags() {
-    return {"--max_batch_size=8", "--max_queue_delay_us=200000", "--bucket_width=4096", "--workers=1"};
+    // Lines wait for batch-mates even when nothing runs, so concurrent calls do batch.
+    return {"--max_batch_size=8", "--max_queue_delay_us=200000", "--bucket_width=4096", "--workers=1",
+            "--dispatch_when_idle=false"};
   }
   static std::vector<std::string> OneByOneFlags() { return {"--max_batch_size=1", "--max_queue_delay_us=0"}; }
 
   // Sends the requests as concurrent Recognize calls until one round is read
   // as a single batch (at most three rounds); empty after a failure.
-  static std::vector<ocr::v1::Recognition> ReadInOneBatch(ocr::v1::OcrService::Stub* stub,
-                                                          const std::vector<ocr::v1::RecognizeRequest>& requests) {
+  static std::vector<ocr::v1::Recognition> ReadInOneBatch(
+      ocr::v1::OcrService::Stub* stub, const std::vector<ocr::v1::RecognizeRequest>& requests) {
     ExpectServesGoodRequest(stub, "start");  // connection up, so the calls leave together
     uint32_t largest = 0;
     for (int round = 0; round < 3; ++round) {
@@ -53,13 +55,13 @@ class BatchingTest : public ServerTest {
       }
       if (together) return out;
     }
-    ADD_FAILURE() << requests.size() << " concurrent calls were never read as one batch (largest batch " << largest
-                  << ") in three rounds";
+    ADD_FAILURE() << requests.size() << " concurrent calls were never read as one batch (largest batch "
+                  << largest << ") in three rounds";
     return {};
   }
 
-  static std::vector<ocr::v1::Recognition> ReadOneByOne(ocr::v1::OcrService::Stub* stub,
-                                                        const std::vector<ocr::v1::RecognizeRequest>& requests) {
+  static std::vector<ocr::v1::Recognition> ReadOneByOne(
+      ocr::v1::OcrService::Stub* stub, const std::vector<ocr::v1::RecognizeRequest>& requests) {
     std::vector<ocr::v1::Recognition> out;
     for (size_t i = 0; i < requests.size(); ++i) {
       ocr::v1::RecognizeResponse response;
@@ -243,7 +245,8 @@ TEST_F(DeadlineTest, OneMillisecondDeadlineIsExceededAndTheServerGoesOn) {
 TEST_F(DeadlineTest, LineWhoseDeadlinePassesInTheQueueIsNotRead) {
   // Lines wait up to 1 s for company; a call with a 150 ms deadline expires
   // in the queue and must be dropped without running the model.
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_queue_delay_us=1000000", "--max_batch_size=8"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--max_queue_delay_us=1000000", "--max_batch_size=8", "--dispatch_when_idle=false"}));
   Scrape before;
   std::string error;
   ASSERT_TRUE(ScrapeMetrics(server_->metrics_port(), &before, &error)) << error;

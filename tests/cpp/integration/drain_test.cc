@@ -38,7 +38,8 @@ TEST_F(DrainTest, SigtermLetsInFlightCallsFinishThenExitsZero) {
   // Lines wait up to 1.5 s in the queue for company, so calls are in flight
   // when the signal comes.
   const double grace_s = 10;
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_queue_delay_us=1500000", "--max_batch_size=8", "--drain_grace_s=10"}));
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_queue_delay_us=1500000", "--max_batch_size=8",
+                                       "--drain_grace_s=10", "--dispatch_when_idle=false"}));
   ExpectServesGoodRequest("start");
   std::vector<ocr::v1::RecognizeRequest> requests;
   for (int i = 0; i < 3; ++i) requests.push_back(GoodRequest(300 + 50 * i, 300 + i));
@@ -56,7 +57,8 @@ TEST_F(DrainTest, SigtermLetsInFlightCallsFinishThenExitsZero) {
     const grpc::Status s = server_->CheckHealth("", &status, 0.5);
     if (!s.ok() || status != HealthCheckResponse::SERVING) {
       stopped_serving = true;
-      last = s.ok() ? HealthCheckResponse::ServingStatus_Name(status) : "code " + std::to_string(s.error_code());
+      last =
+          s.ok() ? HealthCheckResponse::ServingStatus_Name(status) : "code " + std::to_string(s.error_code());
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -116,7 +118,8 @@ TEST_F(DrainTest, ExitIsBoundedByTheGraceEvenWhenLinesWaitLonger) {
   // A line that would wait 60 s for company: the drain must not wait for it
   // beyond --drain_grace_s (it should be read at once or cancelled).
   const double grace_s = 2;
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_queue_delay_us=60000000", "--max_batch_size=8", "--drain_grace_s=2"}));
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_queue_delay_us=60000000", "--max_batch_size=8",
+                                       "--drain_grace_s=2", "--dispatch_when_idle=false"}));
   PendingCalls calls(stub_.get(), {GoodRequest()}, 90);
   ASSERT_NO_FATAL_FAILURE(WaitForQueueDepth(1));
   const auto signalled = Clock::now();

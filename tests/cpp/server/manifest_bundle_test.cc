@@ -198,10 +198,11 @@ TEST(SplitUtf8, KeepsTwoAndFourByteSequencesWhole) {
 
 TEST(SplitUtf8, RejectsInvalidUtf8NamingTheByte) {
   EXPECT_THAT(SplitUtf8("ab\x80").status().message(),
-              HasSubstr("invalid UTF-8 at byte 2"));                           // stray continuation
-  EXPECT_FALSE(SplitUtf8("\xFF").ok());                                        // never a lead byte
-  EXPECT_FALSE(SplitUtf8("x\xE1\xBA").ok());                                   // cut short
-  EXPECT_THAT(SplitUtf8("\xC3(").status().message(), HasSubstr("at byte 1"));  // bad continuation
+              HasSubstr("invalid UTF-8 at byte 2"));  // stray continuation
+  EXPECT_FALSE(SplitUtf8("\xFF").ok());               // never a lead byte
+  EXPECT_FALSE(SplitUtf8("x\xE1\xBA").ok());          // cut short
+  EXPECT_THAT(SplitUtf8("x\xC3(").status().message(),
+              HasSubstr("at byte 1"));  // the bad sequence starts there
   EXPECT_EQ(SplitUtf8("\xC3").status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -5,8 +5,8 @@
 // ("null context when constructing CivetServer") in any process that loads
 // Debian's libtorch_cpu.so (reproduced with a 5-line program and LD_PRELOAD),
 // and a scrape endpoint needs nothing civetweb offers beyond this.
-#ifndef VOCR_SERVER_CORE_METRICS_HTTP_H_
-#define VOCR_SERVER_CORE_METRICS_HTTP_H_
+#ifndef VOCR_SERVER_HTTP_METRICS_HTTP_H_
+#define VOCR_SERVER_HTTP_METRICS_HTTP_H_
 
 #include <prometheus/collectable.h>
 
@@ -43,4 +43,4 @@ class MetricsHttpServer {
 
 }  // namespace vocr
 
-#endif  // VOCR_SERVER_CORE_METRICS_HTTP_H_
+#endif  // VOCR_SERVER_HTTP_METRICS_HTTP_H_

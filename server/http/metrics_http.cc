@@ -1,4 +1,4 @@
-#include "server/core/metrics_http.h"
+#include "server/http/metrics_http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
