@@ -34,12 +34,12 @@ CONFIGS = {
 
 
 @contextlib.contextmanager
-def serving(bundle: str, flags, tmp: Path):
+def serving(bundle: str, flags, tmp: Path, server: Path = SERVER, metrics_port: int = 0):
     """A vocr_server on a free loopback port, SERVING; yields its target and stops it after."""
     port_file = tmp / "port"
     port_file.unlink(missing_ok=True)
-    proc = subprocess.Popen([str(SERVER), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
-                             "--metrics_port", "0", "--model_path", bundle, *flags],
+    proc = subprocess.Popen([str(server), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
+                             "--metrics_port", str(metrics_port), "--model_path", bundle, *flags],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -44,6 +44,9 @@ CLIENT = ROOT / "build" / "client" / "ocr_client"
 TESSERACT = ROOT / "build" / "bench" / "tesseract_bench"
 SUBSETS = ("clean", "degraded", "numbers", "caps", "hard")
 sys.path.insert(0, str(ROOT / "model"))
+sys.path.insert(0, str(ROOT / "tools"))
+from bench_server import serving  # noqa: E402  (the same server start-up as the configuration benchmark)
+from vocr_train.evaluate import edit_distance  # noqa: E402
 
 
 def read_labels(folder: Path):
@@ -83,15 +86,6 @@ def make_lines(val: Path, per_subset: int, out: Path, seed: int = 7):
     return lines
 
 
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def cer(refs, hyps) -> float:
     return 100.0 * sum(edit_distance(r, h) for r, h in zip(refs, hyps)) / max(1, sum(len(r) for r in refs))
 
@@ -117,31 +111,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(server: Path, bundle: str, tmp: Path, flags=()):
-    """A vocr_server on loopback, SERVING; yields (gRPC target, metrics URL)."""
-    port_file, metrics_port = tmp / "port", free_port()
-    port_file.unlink(missing_ok=True)
-    proc = subprocess.Popen([str(server), "--host", "127.0.0.1", "--port", "0", "--port_file", str(port_file),
-                             "--metrics_port", str(metrics_port), "--model_path", bundle, *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                sys.exit(f"{server} exited with {proc.returncode}")
-            if port_file.exists() and port_file.read_text().strip():
-                target = f"127.0.0.1:{port_file.read_text().strip()}"
-                health = subprocess.run([str(CLIENT), "health", "--target", target, "--timeout_ms", "1000"],
-                                        capture_output=True, text=True)
-                if health.stdout.strip() == "SERVING":
-                    break
-            time.sleep(0.2)
-        else:
-            sys.exit("vocr_server did not become SERVING")
+def serving_with_metrics(server: Path, bundle: str, tmp: Path, flags=()):
+    """bench_server.serving with a metrics port; yields (gRPC target, metrics URL)."""
+    metrics_port = free_port()
+    with serving(bundle, list(flags), tmp, server=server, metrics_port=metrics_port) as target:
         yield target, f"http://127.0.0.1:{metrics_port}/metrics"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def server_cpu_seconds(url: str) -> float:
@@ -210,7 +184,7 @@ def main() -> int:
         cells = {k: [] for k in ("t1", "tn", "t_p50", "t_p99", "s1", "s1_p50", "s1_p99", "s1_cpu", "sn", "sn_p50",
                                  "sn_p99", "sn_cpu", "rss")}
         tess_texts = None
-        with serving(Path(args.server), args.bundle, tmp, args.flags.split()) as (target, metrics):
+        with serving_with_metrics(Path(args.server), args.bundle, tmp, args.flags.split()) as (target, metrics):
             for _ in range(args.repeats):
                 lps, ms, tess_texts = run_tesseract(paths, 1)
                 cells["t1"].append(lps)
