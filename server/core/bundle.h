@@ -31,7 +31,7 @@ class Bundle {
   torch::jit::Module& cnn() const { return cnn_; }
   torch::jit::Module& seq() const { return seq_; }
   // The sequence model as direct int8 kernels, what the server decodes with;
-  // seq() stays for the shape probe and as the reference in tests.
+  // seq() stays for the shape probe at load.
   const SeqKernels& seq_kernels() const { return *seq_kernels_; }
 
  private:
