@@ -118,27 +118,25 @@ def serving_with_metrics(server: Path, bundle: str, tmp: Path, flags=()):
         yield target, f"http://127.0.0.1:{metrics_port}/metrics"
 
 
-def server_cpu_seconds(url: str) -> float:
+def scrape(url: str) -> dict:
+    """The server's CPU seconds and resident bytes from one /metrics scrape."""
     text = urllib.request.urlopen(url, timeout=10).read().decode()
-    return float(re.search(r"^process_cpu_seconds_total\s+(\S+)", text, re.M).group(1))
-
-
-def server_rss_bytes(url: str) -> float:
-    text = urllib.request.urlopen(url, timeout=10).read().decode()
-    return float(re.search(r"^process_resident_memory_bytes\s+(\S+)", text, re.M).group(1))
+    value = lambda name: float(re.search(rf"^{name}\s+(\S+)", text, re.M).group(1))  # noqa: E731
+    return {"cpu": value("process_cpu_seconds_total"), "rss": value("process_resident_memory_bytes")}
 
 
 def run_server(target: str, metrics: str, paths, concurrency: int, duration: float, tmp: Path) -> dict:
     out = tmp / "bench.json"
     subprocess.run([str(CLIENT), "bench", "--target", target, "--concurrency", "4", "--duration_s", "1",
                     "--warmup_s", "0", *map(str, paths)], check=True, capture_output=True, timeout=120)
-    cpu = server_cpu_seconds(metrics)
+    before = scrape(metrics)
     subprocess.run([str(CLIENT), "bench", "--target", target, "--concurrency", str(concurrency),
                     "--duration_s", str(duration), "--warmup_s", "0", "--json_out", str(out), *map(str, paths)],
                    check=True, capture_output=True, timeout=duration + 120)
     run = json.loads(out.read_text())["runs"][0]
-    run["cpu_ms_per_line"] = 1000.0 * (server_cpu_seconds(metrics) - cpu) / max(1, run["lines"])
-    run["rss_mb"] = server_rss_bytes(metrics) / 2**20
+    after = scrape(metrics)
+    run["cpu_ms_per_line"] = 1000.0 * (after["cpu"] - before["cpu"]) / max(1, run["lines"])
+    run["rss_mb"] = after["rss"] / 2**20
     return run
 
 
@@ -175,8 +173,8 @@ def main() -> int:
         lines = make_lines(Path(args.val), args.lines, tmp)
         paths = [p for p, _, _ in lines]
         lengths = [len(t) for _, t, _ in lines]
-        widths = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[1] * 32 / cv2.imread(
-            str(p), cv2.IMREAD_UNCHANGED).shape[0] for p in paths]
+        shapes = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape for p in paths]
+        widths = [shape[1] * 32 / shape[0] for shape in shapes]
         print(f"{len(lines)} lines from {', '.join(SUBSETS)}; characters p10/p50/p90 "
               f"{percentile(lengths, .1)}/{percentile(lengths, .5)}/{percentile(lengths, .9)}, "
               f"{sum(40 <= n <= 64 for n in lengths)} of 40-64; width at 32 px p50 {percentile(widths, .5):.0f}, "

@@ -15,6 +15,7 @@ are updated; re-run the evaluation for its figures.
 """
 import argparse
 import copy
+import json
 import os
 
 import torch
@@ -67,7 +68,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("bundle", help="a version directory holding manifest.json and seq.pt")
     args = parser.parse_args(argv)
-    import json
     with open(os.path.join(args.bundle, MANIFEST), encoding="utf-8") as f:
         manifest = json.load(f)
     torch.backends.quantized.engine = manifest["quantization"]["engine"]

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/status_macros.h"
 
 namespace vocr {
 namespace {
@@ -41,27 +42,23 @@ absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std
 }  // namespace
 
 absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& module, const std::string& name) {
-  auto weight = Buffer(module, name, "weight", torch::kChar, 2);
-  if (!weight.ok()) return weight.status();
-  auto bias = Buffer(module, name, "bias", torch::kFloat, 1);
-  if (!bias.ok()) return bias.status();
-  auto multiplier = Buffer(module, name, "input_multiplier", torch::kFloat, 1);
-  if (!multiplier.ok()) return multiplier.status();
-  auto scale = Buffer(module, name, "output_scale", torch::kFloat, 1);
-  if (!scale.ok()) return scale.status();
+  VOCR_ASSIGN_OR_RETURN(torch::Tensor weight, Buffer(module, name, "weight", torch::kChar, 2));
+  VOCR_ASSIGN_OR_RETURN(torch::Tensor bias, Buffer(module, name, "bias", torch::kFloat, 1));
+  VOCR_ASSIGN_OR_RETURN(torch::Tensor multiplier, Buffer(module, name, "input_multiplier", torch::kFloat, 1));
+  VOCR_ASSIGN_OR_RETURN(torch::Tensor scale, Buffer(module, name, "output_scale", torch::kFloat, 1));
   if (!module.hasattr("bound") || !module.attr("bound").isDouble())
     return absl::FailedPreconditionError(absl::StrCat(name, ": no float attribute 'bound'"));
-  if (bias->size(0) != weight->size(0) || multiplier->numel() != 1 || scale->numel() != 1)
+  if (bias.size(0) != weight.size(0) || multiplier.numel() != 1 || scale.numel() != 1)
     return absl::FailedPreconditionError(absl::StrCat(name, ": bias or scales do not match the weight"));
 
   Int8Linear l;
-  l.out_ = weight->size(0);
-  l.in_ = weight->size(1);
+  l.out_ = weight.size(0);
+  l.in_ = weight.size(1);
   // The reference clamps with the bound cast to float32, as ATen does with a Scalar.
   l.bound_ = static_cast<float>(module.attr("bound").toDouble());
-  l.input_multiplier_ = multiplier->item<float>();
-  l.output_scale_ = scale->item<float>();
-  l.bias_.assign(bias->data_ptr<float>(), bias->data_ptr<float>() + l.out_);
+  l.input_multiplier_ = multiplier.item<float>();
+  l.output_scale_ = scale.item<float>();
+  l.bias_.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + l.out_);
   try {
     // Rows vary per call (batch size, line length): a runtime dimension, so
     // one primitive serves every call.
@@ -78,7 +75,7 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
       pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, plain_weights, dst), Engine());
     }
     l.matmul_ = dnnl::matmul(pd);
-    memory given(plain_weights, Engine(), weight->data_ptr());
+    memory given(plain_weights, Engine(), weight.data_ptr());
     l.weights_ = memory(pd.weights_desc(), Engine());
     dnnl::reorder(given, l.weights_).execute(ThreadStream(), given, l.weights_);
     ThreadStream().wait();
@@ -89,35 +86,36 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
   return l;
 }
 
-void Int8Linear::Forward(const float* x, int64_t rows, int64_t x_stride, float* y, int64_t y_stride,
-                         Int8Scratch* scratch) const {
-  if (rows <= 0) return;
-  scratch->input.resize(static_cast<size_t>(rows * in_));
-  scratch->accumulators.resize(static_cast<size_t>(rows * out_));
-  int8_t* q = scratch->input.data();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * x_stride;
-    int8_t* qrow = q + r * in_;
-    for (int64_t k = 0; k < in_; ++k) {
-      const float clamped = std::min(std::max(row[k], -bound_), bound_);
-      qrow[k] = static_cast<int8_t>(std::nearbyint(clamped * input_multiplier_));
-    }
+torch::Tensor Int8Linear::Forward(const torch::Tensor& x) const {
+  const torch::Tensor in = x.contiguous();
+  std::vector<int64_t> shape = in.sizes().vec();
+  shape.back() = out_;
+  torch::Tensor y = torch::empty(shape, torch::kFloat);
+  const int64_t rows = in.numel() / in_;
+  if (rows == 0) return y;
+  // Buffers each thread reuses from call to call; grown, never shrunk.
+  thread_local std::vector<int8_t> quantized;
+  thread_local std::vector<int32_t> accumulators;
+  quantized.resize(static_cast<size_t>(rows * in_));
+  accumulators.resize(static_cast<size_t>(rows * out_));
+  const float* xs = in.data_ptr<float>();
+  for (int64_t i = 0; i < rows * in_; ++i) {
+    const float clamped = std::min(std::max(xs[i], -bound_), bound_);
+    quantized[i] = static_cast<int8_t>(std::nearbyint(clamped * input_multiplier_));
   }
-  memory src({{rows, in_}, memory::data_type::s8, memory::format_tag::ab}, Engine(), q);
-  memory dst({{rows, out_}, memory::data_type::s32, memory::format_tag::ab}, Engine(),
-             scratch->accumulators.data());
+  memory src({{rows, in_}, memory::data_type::s8, memory::format_tag::ab}, Engine(), quantized.data());
+  memory dst({{rows, out_}, memory::data_type::s32, memory::format_tag::ab}, Engine(), accumulators.data());
   matmul_.execute(ThreadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst}});
   ThreadStream().wait();
-  const int32_t* acc = scratch->accumulators.data();
+  float* ys = y.data_ptr<float>();
   for (int64_t r = 0; r < rows; ++r) {
-    float* yrow = y + r * y_stride;
-    const int32_t* arow = acc + r * out_;
     for (int64_t n = 0; n < out_; ++n) {
       // Two roundings, as in the reference: no fused multiply-add here.
-      const float scaled = static_cast<float>(arow[n]) * output_scale_;
-      yrow[n] = scaled + bias_[n];
+      const float scaled = static_cast<float>(accumulators[r * out_ + n]) * output_scale_;
+      ys[r * out_ + n] = scaled + bias_[n];
     }
   }
+  return y;
 }
 
 }  // namespace vocr

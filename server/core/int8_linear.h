@@ -4,7 +4,7 @@
 //   q = round_half_even(clamp(x, -bound, bound) * input_multiplier)  (int8)
 //   y = float(q . W^T) * output_scale + bias                          (int32 accumulation)
 // The weights are reordered once into the layout the primitive prefers; each
-// call quantizes its rows into the caller's scratch and runs the primitive.
+// call quantizes its rows into per-thread buffers and runs the primitive.
 #ifndef VOCR_SERVER_CORE_INT8_LINEAR_H_
 #define VOCR_SERVER_CORE_INT8_LINEAR_H_
 
@@ -19,12 +19,6 @@
 
 namespace vocr {
 
-// Per-thread buffers an Int8Linear call reuses; grown, never shrunk.
-struct Int8Scratch {
-  std::vector<int8_t> input;
-  std::vector<int32_t> accumulators;
-};
-
 class Int8Linear {
  public:
   Int8Linear() = default;  // empty until assigned from FromModule
@@ -36,9 +30,8 @@ class Int8Linear {
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
 
-  // y[r, :] = this(x[r, :]) for r < rows; rows are `x_stride` and `y_stride` floats apart.
-  void Forward(const float* x, int64_t rows, int64_t x_stride, float* y, int64_t y_stride,
-               Int8Scratch* scratch) const;
+  // This product over the last dimension of a float tensor [..., in] -> [..., out].
+  torch::Tensor Forward(const torch::Tensor& x) const;
 
  private:
   int64_t in_ = 0, out_ = 0;

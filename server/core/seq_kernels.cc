@@ -8,18 +8,6 @@
 namespace vocr {
 namespace {
 
-// Int8Linear over the last dimension of a float tensor.
-torch::Tensor Apply(const Int8Linear& layer, const torch::Tensor& x) {
-  torch::Tensor in = x.contiguous();
-  std::vector<int64_t> shape = in.sizes().vec();
-  const int64_t rows = in.numel() / layer.in();
-  shape.back() = layer.out();
-  torch::Tensor out = torch::empty(shape, torch::kFloat);
-  thread_local Int8Scratch scratch;
-  layer.Forward(in.data_ptr<float>(), rows, layer.in(), out.data_ptr<float>(), layer.out(), &scratch);
-  return out;
-}
-
 // nn.GRU's update from input projections x and recurrent projections r, both
 // [..., 3, h] as (reset, update, candidate), for state [..., h]; the ops of
 // fixed_range.LockstepBiGRU / Int8GRUCell in the same order.
@@ -106,10 +94,10 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
   // input projection is per column, so project first and reverse after.
   const torch::Tensor last = (lengths - 1).unsqueeze(1);
   const torch::Tensor reversed = torch::where(steps <= last, last - steps, steps);
-  const torch::Tensor proj_bwd = Apply(input_bwd_, features);
+  const torch::Tensor proj_bwd = input_bwd_.Forward(features);
   // [B, T, 2 directions, 3 gates, H]
   const torch::Tensor gates_in =
-      torch::stack({Apply(input_fwd_, features),
+      torch::stack({input_fwd_.Forward(features),
                     proj_bwd.gather(1, reversed.unsqueeze(2).expand({-1, -1, proj_bwd.size(2)}))},
                    2)
           .view({b, t, 2, 3, h});
@@ -117,7 +105,7 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
   std::vector<torch::Tensor> outputs;
   outputs.reserve(static_cast<size_t>(t));
   for (int64_t s = 0; s < t; ++s) {
-    const torch::Tensor r_h = Apply(recurrent_, state.reshape({b, 2 * h})).view({b, 2, 3, h});
+    const torch::Tensor r_h = recurrent_.Forward(state.reshape({b, 2 * h})).view({b, 2, 3, h});
     state = GruUpdate(gates_in.select(1, s), r_h, state, 2);
     outputs.push_back(state);
   }
@@ -126,24 +114,24 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
   const torch::Tensor bwd =
       states.select(2, 1).contiguous().gather(1, reversed.unsqueeze(2).expand({-1, -1, h}));
   out.memory = torch::cat({fwd, bwd}, 2) * out.mask.unsqueeze(2).to(torch::kFloat);
-  out.keys = Apply(attn_memory_, out.memory);
+  out.keys = attn_memory_.Forward(out.memory);
   const torch::Tensor mean = out.memory.sum(1) / lengths.unsqueeze(1).to(torch::kFloat);
-  out.hidden = torch::tanh(Apply(init_hidden_, mean));
+  out.hidden = torch::tanh(init_hidden_.Forward(mean));
   out.tokens = torch::full({b}, start_token, torch::kInt64);
   return out;
 }
 
 std::pair<torch::Tensor, torch::Tensor> SeqKernels::Step(SeqBatch* s) const {
   const torch::Tensor emb = embedding_.index_select(0, s->tokens);
-  const torch::Tensor energy = torch::tanh(s->keys + Apply(attn_hidden_, s->hidden).unsqueeze(1));
-  const torch::Tensor scores = Apply(attn_score_, energy).squeeze(2);
+  const torch::Tensor energy = torch::tanh(s->keys + attn_hidden_.Forward(s->hidden).unsqueeze(1));
+  const torch::Tensor scores = attn_score_.Forward(energy).squeeze(2);
   const torch::Tensor weights = torch::softmax(scores.masked_fill(s->mask.logical_not(), -1e4), 1);
   const torch::Tensor context = torch::bmm(weights.unsqueeze(1), s->memory).squeeze(1);
   const int64_t d = dec_hidden_;
-  const torch::Tensor gi = Apply(cell_input_, torch::cat({emb, context}, 1)).view({-1, 3, d});
-  const torch::Tensor gh = Apply(cell_recurrent_, s->hidden).view({-1, 3, d});
+  const torch::Tensor gi = cell_input_.Forward(torch::cat({emb, context}, 1)).view({-1, 3, d});
+  const torch::Tensor gh = cell_recurrent_.Forward(s->hidden).view({-1, 3, d});
   s->hidden = GruUpdate(gi, gh, s->hidden, 1);
-  const torch::Tensor logits = Apply(out_, torch::cat({s->hidden, context, emb}, 1));
+  const torch::Tensor logits = out_.Forward(torch::cat({s->hidden, context, emb}, 1));
   auto [best_lp, best] = torch::log_softmax(logits, 1).max(1);
   s->tokens = best;
   return {best, best_lp};
