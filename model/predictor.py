@@ -28,7 +28,15 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-import torch
+
+# Debian's oneDNN 2.6 (which torch 1.13 links) corrupts memory in its AMX int8
+# convolution on CPUs with AMX: cap it at the level below, unless the caller
+# chose one. The server does the same (server/core/onednn_isa.h), so both run
+# the same kernels. It must be set before torch runs its first oneDNN primitive.
+if "ONEDNN_MAX_CPU_ISA" not in os.environ:
+    os.environ.setdefault("DNNL_MAX_CPU_ISA", "AVX512_CORE_BF16")
+
+import torch  # noqa: E402
 
 MANIFEST = "manifest.json"
 FORMAT = "vocr-bundle/1"

@@ -41,15 +41,18 @@ ABSL_FLAG(
     std::string, model_path, "model/repository/vocr_line",
     "Bundle to serve: a model directory (its highest numeric version is served) or a version directory.");
 ABSL_FLAG(int64_t, model_version, 0, "Serve this version of --model_path instead of the highest.");
-ABSL_FLAG(int, max_batch_size, 8, "Most lines the dynamic batcher puts in one batch.");
+ABSL_FLAG(int, max_batch_size, 8, "Most lines decoding together in one worker's loop (and per CNN run).");
 ABSL_FLAG(int, max_queue_delay_us, 2000, "Longest a line waits for others to fill its batch, microseconds.");
 ABSL_FLAG(int, queue_capacity, 256, "Lines that may wait; more are refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, bucket_width, 64,
           "Lines whose model widths fall in the same bucket of this many pixels batch together.");
-ABSL_FLAG(int, workers, 2, "Batches run at once (worker threads).");
+ABSL_FLAG(int, workers, 2, "Decoding loops run at once (worker threads).");
 ABSL_FLAG(bool, dispatch_when_idle, true,
           "When no batch is running, read a line at once instead of holding it max_queue_delay_us for "
           "batch-mates.");
+ABSL_FLAG(bool, join_between_steps, false,
+          "Queued lines join a running decoding loop between its steps (up to max_batch_size lines, "
+          "no wider than its widest) when no worker is free. Off: measured slower with this model.");
 ABSL_FLAG(int, intra_op_threads, 1, "LibTorch intra-op threads per batch.");
 ABSL_FLAG(int, max_message_mb, 16, "Largest request message accepted, MiB.");
 ABSL_FLAG(int64_t, max_image_pixels, 16 << 20,
@@ -111,6 +114,7 @@ vocr::CoreOptions CoreOptionsFromFlags() {
   o.batcher.bucket_width = std::max(1, absl::GetFlag(FLAGS_bucket_width));
   o.batcher.workers = std::max(1, absl::GetFlag(FLAGS_workers));
   o.batcher.dispatch_when_idle = absl::GetFlag(FLAGS_dispatch_when_idle);
+  o.batcher.join_between_steps = absl::GetFlag(FLAGS_join_between_steps);
   o.image_limits.max_pixels = absl::GetFlag(FLAGS_max_image_pixels);
   return o;
 }

@@ -1,6 +1,7 @@
 #include "server/core/batcher.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 
@@ -106,34 +107,12 @@ std::vector<Batcher::Queued> Batcher::NextBatch() {
       }
       continue;
     }
-    std::vector<Queued> batch;
-    auto& queue = chosen->second;
-    while (!queue.empty() && static_cast<int>(batch.size()) < options_.max_batch_size) {
-      batch.push_back(std::move(queue.front()));
-      queue.pop_front();
-    }
-    if (queue.empty()) buckets_.erase(chosen);
-    queued_ -= static_cast<int>(batch.size());
+    std::vector<Queued> batch = TakeFrom(chosen, options_.max_batch_size);
     running_ += 1;
     const int depth = queued_;
     lock.unlock();
     if (observer_) observer_->OnQueueDepth(depth);
     return batch;
-  }
-}
-
-void Batcher::WorkerLoop() {
-  while (true) {
-    std::vector<Queued> batch = NextBatch();
-    if (batch.empty()) return;
-    const bool counted = !batch.front().abandoned;
-    RunBatch(std::move(batch));
-    if (counted) {
-      std::lock_guard<std::mutex> lock(mu_);
-      running_ -= 1;
-    }
-    // A finished batch may leave the batcher idle, which makes queued lines due.
-    wake_.notify_one();
   }
 }
 
@@ -167,33 +146,189 @@ std::vector<Batcher::Queued> Batcher::TakeAbandoned(absl::Time now, absl::Time* 
   return abandoned;
 }
 
-void Batcher::RunBatch(std::vector<Queued> batch) {
-  const absl::Time start = absl::Now();
-  // Lines that nobody waits for any more are answered without inference.
-  std::vector<Queued> live;
-  for (Queued& q : batch) {
-    LineTimings timings;
-    timings.queue_ms = absl::ToDoubleMilliseconds(start - q.enqueued);
-    if (observer_) observer_->OnQueueWait(timings.queue_ms);
-    absl::Status status = StillWanted(q.request, start);
-    if (status.ok()) {
-      live.push_back(std::move(q));
-    } else {
-      q.request.done(status, timings);
+std::vector<Batcher::Queued> Batcher::TakeFrom(std::map<int, std::deque<Queued>>::iterator bucket, int most) {
+  std::vector<Queued> taken;
+  auto& queue = bucket->second;
+  while (!queue.empty() && static_cast<int>(taken.size()) < most) {
+    taken.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
+  if (queue.empty()) buckets_.erase(bucket);
+  queued_ -= static_cast<int>(taken.size());
+  return taken;
+}
+
+std::vector<Batcher::Queued> Batcher::TakeJoiners(int room, int widest, std::vector<Queued>* abandoned) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const absl::Time now = absl::Now();
+  // Scanning the queue every step would cost O(queue) per step; a deadline
+  // is answered at most a millisecond late, as when it passes between steps.
+  if (now >= next_abandon_scan_) {
+    absl::Time next_deadline = absl::InfiniteFuture();
+    *abandoned = TakeAbandoned(now, &next_deadline);
+    next_abandon_scan_ = std::min(next_deadline, now + absl::Milliseconds(1));
+  }
+  std::vector<Queued> joiners;
+  // A free worker starts its own loop in parallel, which beats joining.
+  const bool worker_free = running_ < std::max(1, options_.workers) && !stopping_;
+  if (room > 0 && !worker_free && !buckets_.empty()) {
+    auto oldest = buckets_.begin();
+    for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+      if (it->second.front().enqueued < oldest->second.front().enqueued) oldest = it;
+    }
+    // Only lines no wider than the loop's widest join: every step attends
+    // over the widest line's columns for every row, so a wider line would
+    // make each row's step dearer. A wider oldest line waits for a free
+    // worker instead, and younger lines do not overtake it.
+    if (oldest->first <= widest / std::max(1, options_.bucket_width)) joiners = TakeFrom(oldest, room);
+  }
+  const int depth = queued_;
+  const bool changed = !joiners.empty() || !abandoned->empty();
+  lock.unlock();
+  if (changed && observer_) observer_->OnQueueDepth(depth);
+  return joiners;
+}
+
+void Batcher::LoopEnded() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ -= 1;
+  }
+  // An idle worker may make queued lines due.
+  wake_.notify_one();
+}
+
+// One worker's decoding loop and the bookkeeping of the lines in it.
+class Batcher::Worker {
+ public:
+  explicit Worker(Batcher* batcher) : b_(batcher), run_(batcher->recognizer_.get()) {}
+
+  void Loop() {
+    bool counted = false;  // this worker's loop counts in running_
+    while (true) {
+      if (run_.rows() == 0) {
+        std::vector<Queued> batch = b_->NextBatch();
+        if (batch.empty()) return;
+        if (batch.front().abandoned) {
+          Admit(std::move(batch));  // answered unread
+          continue;
+        }
+        counted = true;
+        Admit(std::move(batch));
+      } else if (b_->options_.join_between_steps) {
+        const int room = b_->options_.max_batch_size - static_cast<int>(run_.rows());
+        std::vector<Queued> abandoned;
+        int widest = 0;
+        for (const auto& [id, line] : lines_) widest = std::max(widest, line.queued.request.input.width);
+        std::vector<Queued> joiners = b_->TakeJoiners(room, widest, &abandoned);
+        Admit(std::move(abandoned));
+        Admit(std::move(joiners));
+      }
+      if (run_.rows() > 0) Step();
+      if (run_.rows() == 0 && counted) {
+        counted = false;
+        b_->LoopEnded();
+      }
     }
   }
-  if (live.empty()) return;
-  std::vector<const LineInput*> inputs;
-  for (const Queued& q : live) inputs.push_back(&q.request.input);
-  BatchTimings batch_timings;
-  auto results = recognizer_->Read(
-      inputs, [&](size_t i) { return StillWanted(live[i].request, absl::Now()); }, &batch_timings);
-  if (observer_) observer_->OnBatch(static_cast<int>(live.size()), batch_timings);
-  for (size_t i = 0; i < live.size(); ++i) {
-    LineTimings timings{absl::ToDoubleMilliseconds(start - live[i].enqueued), batch_timings,
-                        static_cast<int>(live.size())};
-    live[i].request.done(std::move(results[i]), timings);
+
+ private:
+  struct Line {
+    Queued queued;
+    int64_t group;
+    double queue_ms;
+    std::chrono::steady_clock::time_point joined;  // Join began: CNN, then encoder
+    int first_step;
+  };
+  struct Group {
+    int size = 0;
+    int open = 0;  // lines still decoding
+    BatchTimings timings;
+  };
+
+  // Lines that nobody waits for any more are answered at once; the others
+  // join the loop.
+  void Admit(std::vector<Queued> lines) {
+    if (lines.empty()) return;
+    const absl::Time now = absl::Now();
+    std::vector<Queued> live;
+    for (Queued& q : lines) {
+      LineTimings timings;
+      timings.queue_ms = absl::ToDoubleMilliseconds(now - q.enqueued);
+      if (b_->observer_) b_->observer_->OnQueueWait(timings.queue_ms);
+      absl::Status status = StillWanted(q.request, now);
+      if (status.ok()) {
+        live.push_back(std::move(q));
+      } else {
+        q.request.done(status, timings);
+      }
+    }
+    if (live.empty()) return;
+    const int64_t group = next_group_++;
+    Group& g = groups_[group];
+    g.size = g.open = static_cast<int>(live.size());
+    std::vector<const LineInput*> inputs;
+    std::vector<int64_t> ids;
+    for (Queued& q : live) {
+      const int64_t id = next_line_++;
+      const double queue_ms = absl::ToDoubleMilliseconds(now - q.enqueued);
+      auto [it, inserted] = lines_.emplace(id, Line{std::move(q), group, queue_ms, {}, 0});
+      inputs.push_back(&it->second.queued.request.input);
+      ids.push_back(id);
+    }
+    const auto joined = std::chrono::steady_clock::now();
+    double encoder_ms = 0;
+    std::vector<DecodeRun::Ended> failed = run_.Join(inputs, ids, &g.timings.cnn_ms, &encoder_ms);
+    g.timings.decoder_ms = encoder_ms;
+    for (int64_t id : ids) {
+      lines_.at(id).joined = joined;
+      lines_.at(id).first_step = run_.steps();
+    }
+    for (auto& e : failed) End(e.id, std::move(e.reading));
   }
-}
+
+  void Step() {
+    const int rows = static_cast<int>(run_.rows());
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<DecodeRun::Ended> ended =
+        run_.Step([this](int64_t id) { return StillWanted(lines_.at(id).queued.request, absl::Now()); });
+    const double share =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / rows;
+    for (const auto& [id, line] : lines_) groups_[line.group].timings.decoder_ms += share;
+    if (b_->observer_) b_->observer_->OnDecodeStep(rows);
+    for (auto& e : ended) End(e.id, std::move(e.reading));
+  }
+
+  void End(int64_t id, absl::StatusOr<Reading> reading) {
+    auto it = lines_.find(id);
+    Line line = std::move(it->second);
+    lines_.erase(it);
+    auto g = groups_.find(line.group);
+    g->second.timings.steps = std::max(g->second.timings.steps, run_.steps() - line.first_step);
+    LineTimings timings;
+    timings.queue_ms = line.queue_ms;
+    timings.batch.cnn_ms = g->second.timings.cnn_ms;
+    timings.batch.decoder_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - line.joined).count() -
+        timings.batch.cnn_ms;
+    timings.batch.steps = run_.steps() - line.first_step;
+    timings.batch_size = g->second.size;
+    // The group is reported before its last line is answered, so whoever
+    // waits for the answers finds the batch counted.
+    if (--g->second.open == 0) {
+      if (b_->observer_) b_->observer_->OnBatch(g->second.size, g->second.timings);
+      groups_.erase(g);
+    }
+    line.queued.request.done(std::move(reading), timings);
+  }
+
+  Batcher* b_;
+  DecodeRun run_;
+  std::map<int64_t, Line> lines_;  // by the id given to the loop
+  std::map<int64_t, Group> groups_;
+  int64_t next_line_ = 0, next_group_ = 0;
+};
+
+void Batcher::WorkerLoop() { Worker(this).Loop(); }
 
 }  // namespace vocr

@@ -1,8 +1,13 @@
 // Dynamic batcher: queues preprocessed lines, groups them by width bucket and
-// hands batches to worker threads, up to a maximum batch size or after a
-// maximum queue delay. The queue is bounded (RESOURCE_EXHAUSTED when full);
-// lines whose deadline passed or whose caller went away are dropped before
-// inference and, through Recognizer::Read, between decoder steps.
+// hands them to worker threads. Each worker runs one decoding loop
+// (DecodeRun): a free worker starts it with a batch (full, past the maximum
+// queue delay, or at once when idle dispatch allows), and finished lines
+// leave it after every step. With join_between_steps, queued lines also join
+// a running loop between its steps up to the maximum batch size
+// (iteration-level scheduling). The queue is bounded
+// (RESOURCE_EXHAUSTED when full); lines whose deadline passed or whose caller
+// went away are answered without inference, in the queue as soon as that is
+// found and between decoder steps while they decode.
 #ifndef VOCR_SERVER_CORE_BATCHER_H_
 #define VOCR_SERVER_CORE_BATCHER_H_
 
@@ -24,7 +29,7 @@
 namespace vocr {
 
 struct BatcherOptions {
-  int max_batch_size = 8;
+  int max_batch_size = 8;  // lines decoding together in one worker's loop
   absl::Duration max_queue_delay = absl::Milliseconds(2);
   int queue_capacity = 256;  // lines waiting, all buckets together
   int workers = 1;           // batches in flight at once
@@ -32,11 +37,20 @@ struct BatcherOptions {
   // When no batch is running, a queued line runs at once instead of waiting
   // max_queue_delay for batch-mates: at low load nobody is coming.
   bool dispatch_when_idle = false;
+  // Queued lines join a running decoding loop between its steps when no
+  // worker is free to start one and they are no wider than its widest line.
+  // Off in the server by default: with this sequence model it measured
+  // slower (docs/decoding-kernels.md), because lines then join one by one
+  // and the encoder, whose cost per column hardly depends on the batch,
+  // runs once per line instead of once per group.
+  bool join_between_steps = false;
 };
 
 // What the batcher reports about a line besides its reading.
 struct LineTimings {
   double queue_ms = 0;
+  // cnn_ms: the CNN of the lines that joined together (batch_size of them);
+  // decoder_ms: from the line's encoding to its last step; steps: its steps.
   BatchTimings batch;
   int batch_size = 0;
 };
@@ -45,7 +59,13 @@ struct LineTimings {
 class BatchObserver {
  public:
   virtual ~BatchObserver() = default;
+  // A group of lines that joined a decoding loop together, once all of them
+  // ended: its CNN time, and the encoder plus its share of each step it took
+  // part in (a step's time split evenly among its rows), so the groups'
+  // decoder times add up to the loop's time.
   virtual void OnBatch(int size, const BatchTimings& timings) = 0;
+  // Lines decoding together in one decoder step.
+  virtual void OnDecodeStep(int rows) = 0;
   virtual void OnQueueDepth(int depth) = 0;
   virtual void OnQueueWait(double ms) = 0;
 };
@@ -85,15 +105,24 @@ class Batcher {
     absl::Time enqueued;
     bool abandoned = false;  // taken out of the queue unread: deadline passed or caller gone
   };
+  class Worker;
   void WorkerLoop();
   // Waits until a batch is due and takes it; empty when shutting down and idle.
   // Lines whose deadline passed or whose caller left come out as a batch of
   // their own as soon as they are found, to be answered without inference.
   std::vector<Queued> NextBatch();
+  // For a worker whose loop has `room` free rows and whose widest line is
+  // `widest` pixels, between two steps: queued lines to join it (none while
+  // another worker is free to start a loop of its own), and into *abandoned
+  // the queued lines nobody waits for any more.
+  std::vector<Queued> TakeJoiners(int room, int widest, std::vector<Queued>* abandoned);
+  // A worker's loop ran empty.
+  void LoopEnded();
   // Under mu_: takes the queued lines nobody waits for any more; the earliest
   // deadline of the rest into *next_deadline.
   std::vector<Queued> TakeAbandoned(absl::Time now, absl::Time* next_deadline);
-  void RunBatch(std::vector<Queued> batch);
+  // Under mu_: takes up to max_batch_size lines of the bucket.
+  std::vector<Queued> TakeFrom(std::map<int, std::deque<Queued>>::iterator bucket, int most);
 
   std::shared_ptr<const Recognizer> recognizer_;
   const BatcherOptions options_;
@@ -102,7 +131,8 @@ class Batcher {
   std::condition_variable wake_;
   std::map<int, std::deque<Queued>> buckets_;  // by width bucket
   int queued_ = 0;
-  int running_ = 0;  // batches being read
+  int running_ = 0;                                      // workers whose decoding loop has lines
+  absl::Time next_abandon_scan_ = absl::InfinitePast();  // for TakeJoiners
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

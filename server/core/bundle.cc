@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/onednn_isa.h"
 #include "server/core/status_macros.h"
 
 namespace vocr {
@@ -189,6 +190,7 @@ absl::StatusOr<std::string> ResolveBundleDir(const std::string& given, int64_t v
 }
 
 absl::StatusOr<std::shared_ptr<Bundle>> Bundle::Load(const std::string& dir) {
+  CapOneDnnIsa();  // before any oneDNN primitive exists
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<Bundle> b(new Bundle());
   b->dir_ = dir;

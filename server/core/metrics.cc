@@ -77,11 +77,12 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                  .Name("vocr_lines_total")
                  .Help("Line images answered (RecognizeBatch items counted one by one), by status code.")
                  .Register(*registry_)),
-      stage_(
-          prometheus::BuildHistogram()
-              .Name("vocr_stage_duration_seconds")
-              .Help("Time per stage: queue, decode_image and preprocess per line; cnn and decoder per batch.")
-              .Register(*registry_)),
+      stage_(prometheus::BuildHistogram()
+                 .Name("vocr_stage_duration_seconds")
+                 .Help("Time per stage: queue, decode_image and preprocess per line; cnn and decoder (the "
+                       "encoder and "
+                       "the group's share of each decoder step) per group of lines that joined together.")
+                 .Register(*registry_)),
       model_size_(prometheus::BuildGauge()
                       .Name("vocr_model_size_bytes")
                       .Help("Bytes of each model component as served, and of its fp32 reference.")
@@ -101,9 +102,14 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
   decoder_ = &stage_.Add({{"stage", "decoder"}}, LatencyBuckets());
   batch_size_ = &prometheus::BuildHistogram()
                      .Name("vocr_batch_size")
-                     .Help("Lines per batch run by the model.")
+                     .Help("Lines per CNN and encoder run: those that joined a decoding loop together.")
                      .Register(*registry_)
                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64});
+  decode_rows_ = &prometheus::BuildHistogram()
+                      .Name("vocr_decode_rows")
+                      .Help("Lines decoding together, per decoder step.")
+                      .Register(*registry_)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64});
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("vocr_queue_depth")
                       .Help("Lines waiting in the batcher's queue.")

@@ -41,6 +41,7 @@ class Metrics : public BatchObserver {
   void OnBatch(int size, const BatchTimings& timings) override;
   void OnQueueDepth(int depth) override { queue_depth_->Set(depth); }
   void OnQueueWait(double ms) override { queue_->Observe(ms / 1000.0); }
+  void OnDecodeStep(int rows) override { decode_rows_->Observe(rows); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -58,6 +59,7 @@ class Metrics : public BatchObserver {
   prometheus::Histogram* cnn_;
   prometheus::Histogram* decoder_;
   prometheus::Histogram* batch_size_;
+  prometheus::Histogram* decode_rows_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* inflight_;
   prometheus::Gauge* load_seconds_;

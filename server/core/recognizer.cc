@@ -42,78 +42,133 @@ torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& l
   return features;
 }
 
-std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const LineInput*>& lines,
-                                                      const std::function<absl::Status(size_t)>& still_wanted,
-                                                      BatchTimings* timings) const {
-  const Manifest& m = bundle_->manifest();
-  const size_t n = lines.size();
-  std::vector<absl::StatusOr<Reading>> results(n, Reading{});
-  if (n == 0) return results;
-  std::vector<double> log_sum(n, 0.0);
-  std::vector<int> steps(n, 0), limits(n);
-  std::vector<int64_t> lengths(n);
-  for (size_t i = 0; i < n; ++i) {
-    lengths[i] = std::max(1, lines[i]->width / m.input.feature_stride);
-    limits[i] = std::min<int>(lengths[i] + m.decode.extra_steps, m.decode.max_steps);
+namespace {
+
+absl::Status InferenceFailed(const std::exception& ex) {
+  const std::string what = ex.what();
+  return absl::InternalError(absl::StrCat("inference failed: ", what.substr(0, what.find('\n'))));
+}
+
+}  // namespace
+
+std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*>& lines,
+                                              const std::vector<int64_t>& ids, double* cnn_ms,
+                                              double* encoder_ms) {
+  const Manifest& m = recognizer_->bundle().manifest();
+  std::vector<Row> joining;
+  std::vector<int64_t> lengths;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Row row;
+    row.id = ids[i];
+    row.length = std::max(1, lines[i]->width / m.input.feature_stride);
+    row.limit = std::min<int>(static_cast<int>(row.length) + m.decode.extra_steps, m.decode.max_steps);
+    lengths.push_back(row.length);
+    joining.push_back(std::move(row));
   }
+  if (lines.empty()) return {};
   try {
     torch::NoGradGuard no_grad;
     auto start = std::chrono::steady_clock::now();
-    torch::Tensor features = FeaturesByWidth(lines, m.input);
-    timings->cnn_ms = MsSince(start);
+    torch::Tensor features = recognizer_->FeaturesByWidth(lines, m.input);
+    *cnn_ms = MsSince(start);
     start = std::chrono::steady_clock::now();
-    const SeqKernels& seq = bundle_->seq_kernels();
-    SeqBatch state = seq.Encode(features, torch::tensor(lengths, torch::kInt64), m.vocab.sos);
-    std::vector<size_t> active(n);  // row of `state` -> line
-    for (size_t i = 0; i < n; ++i) active[i] = i;
-    // Rows whose line leaves: finished, or nobody waits for it any more.
-    auto keep_rows = [&](const std::vector<int64_t>& rows) {
-      if (rows.size() == active.size()) return;
-      state.Keep(rows);
-      std::vector<size_t> kept;
-      for (int64_t r : rows) kept.push_back(active[r]);
-      active = std::move(kept);
-    };
-    while (!active.empty()) {
-      std::vector<int64_t> wanted;
-      for (size_t row = 0; row < active.size(); ++row) {
-        absl::Status status = still_wanted(active[row]);
-        if (status.ok()) {
-          wanted.push_back(static_cast<int64_t>(row));
-        } else {
-          results[active[row]] = status;
-        }
-      }
-      keep_rows(wanted);
-      if (active.empty()) break;
-      auto [best, best_lp] = seq.Step(&state);
-      const float* lp = best_lp.data_ptr<float>();
-      const int64_t* token = best.data_ptr<int64_t>();
-      std::vector<int64_t> keep;
-      for (size_t row = 0; row < active.size(); ++row) {
-        const size_t line = active[row];
-        log_sum[line] += lp[row];
-        steps[line] += 1;
-        if (token[row] < m.vocab.first_char_id) continue;  // end token (or any special token)
-        const size_t id = static_cast<size_t>(token[row] - m.vocab.first_char_id);
-        if (id < m.vocab.chars.size()) results[line]->text += m.vocab.chars[id];
-        results[line]->char_confidences.push_back(static_cast<float>(std::exp(static_cast<double>(lp[row]))));
-        if (steps[line] < limits[line]) keep.push_back(static_cast<int64_t>(row));
-      }
-      keep_rows(keep);
-      timings->steps += 1;
-    }
-    timings->decoder_ms = MsSince(start);
+    state_.Append(recognizer_->bundle().seq_kernels().Encode(features, torch::tensor(lengths, torch::kInt64),
+                                                             m.vocab.sos));
+    *encoder_ms = MsSince(start);
   } catch (const std::exception& ex) {
-    std::string what = ex.what();
-    absl::Status failed =
-        absl::InternalError(absl::StrCat("inference failed: ", what.substr(0, what.find('\n'))));
-    for (auto& r : results) r = failed;
-    return results;
+    std::vector<Ended> failed;
+    for (const Row& row : joining) failed.push_back({row.id, InferenceFailed(ex)});
+    return failed;
   }
-  for (size_t i = 0; i < n; ++i) {
-    if (results[i].ok()) results[i]->confidence = steps[i] ? std::exp(log_sum[i] / steps[i]) : 0.0;
+  for (Row& row : joining) rows_.push_back(std::move(row));
+  return {};
+}
+
+void DecodeRun::Keep(const std::vector<int64_t>& kept) {
+  if (kept.size() == rows_.size()) return;
+  std::vector<Row> rows;
+  int64_t columns = 0;
+  for (int64_t r : kept) {
+    columns = std::max(columns, rows_[r].length);
+    rows.push_back(std::move(rows_[r]));
   }
+  rows_ = std::move(rows);
+  if (rows_.empty()) {
+    state_ = SeqBatch{};
+  } else {
+    state_.Keep(kept, columns);
+  }
+}
+
+DecodeRun::Ended DecodeRun::Finish(Row row) {
+  row.reading.confidence = row.steps ? std::exp(row.log_sum / row.steps) : 0.0;
+  return {row.id, std::move(row.reading)};
+}
+
+std::vector<DecodeRun::Ended> DecodeRun::Step(const std::function<absl::Status(int64_t)>& still_wanted) {
+  std::vector<Ended> ended;
+  std::vector<int64_t> wanted;
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    absl::Status status = still_wanted(rows_[r].id);
+    if (status.ok()) {
+      wanted.push_back(static_cast<int64_t>(r));
+    } else {
+      ended.push_back({rows_[r].id, std::move(status)});
+    }
+  }
+  Keep(wanted);
+  if (rows_.empty()) return ended;
+  const Manifest& m = recognizer_->bundle().manifest();
+  try {
+    torch::NoGradGuard no_grad;
+    auto [best, best_lp] = recognizer_->bundle().seq_kernels().Step(&state_);
+    steps_ += 1;
+    const float* lp = best_lp.data_ptr<float>();
+    const int64_t* token = best.data_ptr<int64_t>();
+    std::vector<int64_t> going_on;
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      Row& row = rows_[r];
+      row.log_sum += lp[r];
+      row.steps += 1;
+      const bool end = token[r] < m.vocab.first_char_id;  // end token (or any special token)
+      if (!end) {
+        const size_t id = static_cast<size_t>(token[r] - m.vocab.first_char_id);
+        if (id < m.vocab.chars.size()) row.reading.text += m.vocab.chars[id];
+        row.reading.char_confidences.push_back(static_cast<float>(std::exp(static_cast<double>(lp[r]))));
+      }
+      if (!end && row.steps < row.limit) {
+        going_on.push_back(static_cast<int64_t>(r));
+      } else {
+        ended.push_back(Finish(std::move(row)));
+      }
+    }
+    Keep(going_on);
+  } catch (const std::exception& ex) {
+    for (const Row& row : rows_) ended.push_back({row.id, InferenceFailed(ex)});
+    rows_.clear();
+    state_ = SeqBatch{};
+  }
+  return ended;
+}
+
+std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const LineInput*>& lines,
+                                                      const std::function<absl::Status(size_t)>& still_wanted,
+                                                      BatchTimings* timings) const {
+  std::vector<absl::StatusOr<Reading>> results(lines.size(), Reading{});
+  std::vector<int64_t> ids(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) ids[i] = static_cast<int64_t>(i);
+  DecodeRun run(this);
+  double encoder_ms = 0;
+  std::vector<DecodeRun::Ended> ended = run.Join(lines, ids, &timings->cnn_ms, &encoder_ms);
+  const auto decode_start = std::chrono::steady_clock::now();
+  while (run.rows() > 0) {
+    for (auto& e : run.Step([&](int64_t id) { return still_wanted(static_cast<size_t>(id)); })) {
+      ended.push_back(std::move(e));
+    }
+  }
+  timings->steps = run.steps();
+  timings->decoder_ms = encoder_ms + MsSince(decode_start);
+  for (auto& e : ended) results[static_cast<size_t>(e.id)] = std::move(e.reading);
   return results;
 }
 

@@ -1,7 +1,10 @@
-// Batched recognition: CNN and encoder on the whole batch, then a greedy
-// decoding loop in C++ that stops each line at its end token or length bound
-// and drops finished (or abandoned) lines from the batch after every step.
-// Mirrors predictor.greedy_decode in model/predictor.py step for step.
+// Batched recognition: CNN and encoder on a group of lines, then a greedy
+// decoding loop in C++ that stops each line at its end token or length bound.
+// Lines join the running decode batch between steps (DecodeRun::Join) and
+// leave it as soon as they finish or nobody waits for them, so one loop keeps
+// decoding while lines come and go. Mirrors predictor.greedy_decode in
+// model/predictor.py step for step: rows are independent, so a line reads
+// the same whichever lines decode beside it.
 #ifndef VOCR_SERVER_CORE_RECOGNIZER_H_
 #define VOCR_SERVER_CORE_RECOGNIZER_H_
 
@@ -13,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "server/core/bundle.h"
 #include "server/core/preprocess.h"
+#include "server/core/seq_kernels.h"
 
 namespace vocr {
 
@@ -28,14 +32,59 @@ struct BatchTimings {
   int steps = 0;          // decoder steps run
 };
 
+class Recognizer;
+
+// A decoding loop that lines join between steps and leave when they end. Not
+// thread-safe: one per worker thread.
+class DecodeRun {
+ public:
+  struct Ended {
+    int64_t id;  // the caller's handle, from Join
+    absl::StatusOr<Reading> reading;
+  };
+
+  explicit DecodeRun(const Recognizer* recognizer) : recognizer_(recognizer) {}
+
+  // Runs the CNN and encoder on `lines` (ids[i] names lines[i]) and adds them
+  // to the batch; they decode from the next Step on. If inference fails they
+  // come back at once with INTERNAL, and the lines already decoding go on.
+  std::vector<Ended> Join(const std::vector<const LineInput*>& lines, const std::vector<int64_t>& ids,
+                          double* cnn_ms, double* encoder_ms);
+
+  // Drops the rows for which still_wanted(id) fails (they end with that
+  // error), then runs one decoder step for the others. Returns the lines that
+  // ended. A failing step ends every line with INTERNAL.
+  std::vector<Ended> Step(const std::function<absl::Status(int64_t)>& still_wanted);
+
+  size_t rows() const { return rows_.size(); }
+  int steps() const { return steps_; }  // decoder steps run so far
+
+ private:
+  struct Row {
+    int64_t id;
+    int64_t length;  // encoder columns
+    int limit;       // most steps
+    int steps = 0;
+    double log_sum = 0;
+    Reading reading;
+  };
+  // Keeps these rows of the batch, in this order.
+  void Keep(const std::vector<int64_t>& kept);
+  static Ended Finish(Row row);
+
+  const Recognizer* recognizer_;
+  SeqBatch state_;
+  std::vector<Row> rows_;
+  int steps_ = 0;
+};
+
 class Recognizer {
  public:
   explicit Recognizer(std::shared_ptr<Bundle> bundle) : bundle_(std::move(bundle)) {}
 
-  // Reads `lines` as one batch. `still_wanted(i)` is asked before each decoder
-  // step; a line for which it returns an error (deadline passed, caller gone)
-  // leaves the batch at once and gets that error. An inference failure fails
-  // every line of the batch with INTERNAL.
+  // Reads `lines` as one batch, start to end (a DecodeRun nobody joins). `still_wanted(i)` is asked before
+  // each decoder step; a line for which it returns an error (deadline passed, caller gone) leaves the batch
+  // at once and gets that error. An inference failure fails every line of the batch with INTERNAL.
   std::vector<absl::StatusOr<Reading>> Read(const std::vector<const LineInput*>& lines,
                                             const std::function<absl::Status(size_t)>& still_wanted,
                                             BatchTimings* timings) const;
@@ -43,6 +92,7 @@ class Recognizer {
   const Bundle& bundle() const { return *bundle_; }
 
  private:
+  friend class DecodeRun;
   torch::Tensor FeaturesByWidth(const std::vector<const LineInput*>& lines, const InputSpec& spec) const;
 
   std::shared_ptr<Bundle> bundle_;

@@ -40,13 +40,37 @@ absl::StatusOr<Int8Linear> Linear(const torch::jit::Module& seq, const std::stri
 
 }  // namespace
 
-void SeqBatch::Keep(const std::vector<int64_t>& rows) {
+void SeqBatch::Keep(const std::vector<int64_t>& rows, int64_t columns) {
   const torch::Tensor index = torch::tensor(rows, torch::kInt64);
-  memory = memory.index_select(0, index);
-  keys = keys.index_select(0, index);
-  mask = mask.index_select(0, index);
+  columns = std::min(columns, memory.size(1));
+  memory = memory.index_select(0, index).narrow(1, 0, columns);
+  keys = keys.index_select(0, index).narrow(1, 0, columns);
+  mask = mask.index_select(0, index).narrow(1, 0, columns);
   hidden = hidden.index_select(0, index);
   tokens = tokens.index_select(0, index);
+}
+
+void SeqBatch::Append(const SeqBatch& other) {
+  if (rows() == 0) {
+    *this = other;
+    return;
+  }
+  const int64_t columns = std::max(memory.size(1), other.memory.size(1));
+  // Zero columns on the right of dimension 1 up to `columns`.
+  auto widen = [columns](const torch::Tensor& x) {
+    const int64_t missing = columns - x.size(1);
+    if (missing == 0) return x;
+    // Pairs of (left, right) from the last dimension backwards, as pad wants.
+    std::vector<int64_t> pad(2 * static_cast<size_t>(x.dim() - 2), 0);
+    pad.push_back(0);
+    pad.push_back(missing);
+    return torch::constant_pad_nd(x, pad, 0);
+  };
+  memory = torch::cat({widen(memory), widen(other.memory)}, 0);
+  keys = torch::cat({widen(keys), widen(other.keys)}, 0);
+  mask = torch::cat({widen(mask), widen(other.mask)}, 0);
+  hidden = torch::cat({hidden, other.hidden}, 0);
+  tokens = torch::cat({tokens, other.tokens}, 0);
 }
 
 absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::jit::Module& seq) {

@@ -33,8 +33,16 @@ struct SeqBatch {
   torch::Tensor hidden;  // [rows, hidden]
   torch::Tensor tokens;  // [rows] int64: the previous token
 
-  // Keeps only these rows, in this order (finished or abandoned lines leave).
-  void Keep(const std::vector<int64_t>& rows);
+  // Keeps only these rows, in this order (finished or abandoned lines leave),
+  // and the first `columns` columns (the longest kept line's).
+  void Keep(const std::vector<int64_t>& rows, int64_t columns);
+
+  // Adds `other`'s rows after these (lines joining between steps). The
+  // narrower batch is padded with masked columns, which no reading sees:
+  // their attention weight is exactly zero.
+  void Append(const SeqBatch& other);
+
+  int64_t rows() const { return hidden.defined() ? hidden.size(0) : 0; }
 };
 
 class SeqKernels {

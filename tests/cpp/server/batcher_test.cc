@@ -45,6 +45,14 @@ class RecordingObserver : public BatchObserver {
     std::lock_guard<std::mutex> lock(mu_);
     waits_ += 1;
   }
+  void OnDecodeStep(int rows) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    max_rows_ = std::max(max_rows_, rows);
+  }
+  int max_rows() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_rows_;
+  }
   std::vector<int> batches() const {
     std::lock_guard<std::mutex> lock(mu_);
     return batches_;
@@ -65,7 +73,7 @@ class RecordingObserver : public BatchObserver {
  private:
   mutable std::mutex mu_;
   std::vector<int> batches_;
-  int max_depth_ = 0, last_depth_ = -1, waits_ = 0;
+  int max_depth_ = 0, last_depth_ = -1, waits_ = 0, max_rows_ = 0;
 };
 
 // Collects `done` calls by request id.
@@ -448,6 +456,113 @@ TEST_F(BatcherTest, ServesFromSeveralWorkers) {
   }
   EXPECT_EQ(lines, 12);
   for (int id = 0; id < 12; ++id) EXPECT_EQ(answers_.Get(id).calls, 1);
+}
+
+// ---- Lines joining a running decoding loop -------------------------------------------
+
+// A request whose cancellation check, asked before every decoder step, runs
+// `at_step(k)` at its k-th step: a hook into the middle of its decoding.
+Batcher::Request WithStepHook(Batcher::Request r, std::function<void(int)> at_step) {
+  auto asked = std::make_shared<int>(0);
+  r.cancelled = [asked, at_step] {
+    at_step(++*asked);
+    return false;
+  };
+  return r;
+}
+
+// Idle dispatch and joining on, as a server started with --join_between_steps.
+BatcherOptions Joining(int max_batch_size, absl::Duration max_queue_delay, int workers = 1) {
+  BatcherOptions options;
+  options.max_batch_size = max_batch_size;
+  options.max_queue_delay = max_queue_delay;
+  options.dispatch_when_idle = true;
+  options.join_between_steps = true;
+  options.workers = workers;
+  return options;
+}
+
+TEST_F(BatcherTest, ALineJoinsTheRunningLoopBetweenStepsAndReadsAsAlone) {
+  auto batcher = Make(Joining(4, absl::Seconds(30)));
+  std::promise<void> submitted;
+  std::shared_future<void> submitted_f = submitted.get_future().share();
+  // Line 1 is queued while line 0 is at its second step; nothing else runs,
+  // so it must join line 0's loop rather than wait for it to end.
+  ASSERT_TRUE(batcher
+                  ->Submit(WithStepHook(Request(0, 512),
+                                        [&](int step) {
+                                          if (step == 2) {
+                                            ASSERT_TRUE(batcher->Submit(Request(1, 96)).ok());
+                                            submitted.set_value();
+                                          }
+                                        }))
+                  .ok());
+  ASSERT_TRUE(answers_.WaitFor(2));
+  EXPECT_EQ(observer_.max_rows(), 2) << "line 1 did not decode beside line 0";
+  EXPECT_THAT(observer_.batches(), UnorderedElementsAre(1, 1));
+  // The joined line reads exactly as it reads alone.
+  std::vector<const LineInput*> alone_in;
+  Batcher::Request again = Request(1, 96);
+  alone_in.push_back(&again.input);
+  BatchTimings t;
+  auto alone = recognizer_->Read(
+      alone_in, [](size_t) { return absl::OkStatus(); }, &t);
+  Answers::Answer joined = answers_.Get(1);
+  ASSERT_TRUE(joined.reading.ok()) << joined.reading.status();
+  ASSERT_TRUE(alone[0].ok());
+  EXPECT_EQ(joined.reading->text, alone[0]->text);
+  EXPECT_EQ(joined.reading->char_confidences, alone[0]->char_confidences);
+  EXPECT_GT(joined.timings.batch.steps, 0);
+}
+
+TEST_F(BatcherTest, AFreeWorkerTakesALineRatherThanItJoiningABusyLoop) {
+  auto batcher = Make(Joining(4, absl::Milliseconds(20), 2));
+  // Line 0's worker stops at its second step until line 1 is answered: only
+  // the other worker can have read it.
+  ASSERT_TRUE(batcher
+                  ->Submit(WithStepHook(Request(0, 512),
+                                        [&](int step) {
+                                          if (step != 2) return;
+                                          ASSERT_TRUE(batcher->Submit(Request(1, 96)).ok());
+                                          EXPECT_TRUE(answers_.WaitFor(1, absl::Seconds(20)))
+                                              << "line 1 waited for the busy worker";
+                                        }))
+                  .ok());
+  ASSERT_TRUE(answers_.WaitFor(2));
+  EXPECT_TRUE(answers_.Get(1).reading.ok());
+  EXPECT_LT(answers_.Get(1).at, answers_.Get(0).at);
+  EXPECT_EQ(observer_.max_rows(), 1);
+}
+
+TEST_F(BatcherTest, UnderLoadTheDecodeBatchFillsButNeverPassesMaxBatchSize) {
+  auto batcher = Make(Joining(3, absl::Milliseconds(1)));
+  for (int id = 0; id < 24; ++id) ASSERT_TRUE(batcher->Submit(Request(id, 128)).ok());
+  ASSERT_TRUE(answers_.WaitFor(24));
+  EXPECT_EQ(observer_.max_rows(), 3);
+  int lines = 0;
+  for (int size : observer_.batches()) lines += size;
+  EXPECT_EQ(lines, 24);
+  for (int id = 0; id < 24; ++id) {
+    EXPECT_EQ(answers_.Get(id).calls, 1);
+    EXPECT_TRUE(answers_.Get(id).reading.ok());
+  }
+}
+
+TEST_F(BatcherTest, AWiderLineDoesNotJoinButWaitsForTheLoopToEnd) {
+  auto batcher = Make(Joining(4, absl::Seconds(30)));
+  // Every row of a step attends over the widest line's columns, so a line
+  // wider than the loop's widest one is not let in.
+  ASSERT_TRUE(batcher
+                  ->Submit(WithStepHook(Request(0, 96),
+                                        [&](int step) {
+                                          if (step == 2) {
+                                            ASSERT_TRUE(batcher->Submit(Request(1, 512)).ok());
+                                          }
+                                        }))
+                  .ok());
+  ASSERT_TRUE(answers_.WaitFor(2));
+  EXPECT_EQ(observer_.max_rows(), 1);
+  EXPECT_LT(answers_.Get(0).at, answers_.Get(1).at);
 }
 
 }  // namespace

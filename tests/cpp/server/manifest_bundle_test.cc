@@ -1,6 +1,8 @@
 // The bundle contract: manifest parsing and validation, UTF-8 splitting of the
 // vocabulary, and the loader's checks (files, checksums, engine, shapes), each
 // refusal naming the file and the fault.
+#include <cstdlib>
+#include <dnnl.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -311,6 +313,16 @@ TEST_F(BundleLoad, LoadsTheTinyBundle) {
   EXPECT_GT((*b)->load_seconds(), 0.0);
   EXPECT_TRUE((*b)->seq().find_method("encode").has_value());
   EXPECT_TRUE((*b)->seq().find_method("decode_step").has_value());
+}
+
+TEST_F(BundleLoad, CapsOneDnnBelowAmxUnlessTheEnvironmentChose) {
+  ASSERT_TRUE(Bundle::Load(dir_.string()).ok());
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
+    GTEST_SKIP() << "the environment chose";
+  // oneDNN 2.6's AMX int8 convolution corrupts memory (server/core/onednn_isa.h).
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  EXPECT_NE(isa, dnnl::cpu_isa::avx512_core_amx);
+  EXPECT_NE(isa, dnnl::cpu_isa::all);
 }
 
 TEST_F(BundleLoad, AcceptsAManifestWhoseChecksumsMatchTheFiles) {

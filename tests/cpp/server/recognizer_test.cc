@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -209,6 +210,55 @@ TEST_F(RecognizerTest, ReadsLinesOfDifferentWidthsInOneBatch) {
   for (size_t i = 0; i < lines.size(); ++i) {
     ASSERT_TRUE(readings[i].ok()) << readings[i].status();
     EXPECT_LE(CodePoints(readings[i]->text), static_cast<size_t>(Bound(lines[i].width)));
+  }
+}
+
+TEST_F(RecognizerTest, ReadsEachLineOfABatchOfDifferentWidthsAsTheLineAlone) {
+  // Narrower lines' columns are padded and masked; the padding gets exactly
+  // zero attention weight, so it changes no bit of a reading.
+  std::vector<LineInput> lines{Line(40, 11), Line(512, 12), Line(128, 13), Line(72, 14)};
+  std::vector<absl::StatusOr<Reading>> batch = Read(lines);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    absl::StatusOr<Reading> alone = Read({lines[i]})[0];
+    ASSERT_TRUE(batch[i].ok()) << batch[i].status();
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    EXPECT_EQ(batch[i]->text, alone->text) << "width " << lines[i].width;
+    EXPECT_EQ(batch[i]->char_confidences, alone->char_confidences) << "width " << lines[i].width;
+  }
+}
+
+TEST_F(RecognizerTest, LinesJoiningARunningDecodeReadAsTheyReadAlone) {
+  std::vector<LineInput> lines{Line(200, 21), Line(48, 22), Line(512, 23), Line(96, 24), Line(96, 25)};
+  std::vector<absl::StatusOr<Reading>> alone;
+  for (const LineInput& l : lines) alone.push_back(Read({l})[0]);
+
+  // Line 0 starts alone; the others join after 1, 2 and 3 steps (two at once),
+  // wider and narrower than what is decoding.
+  DecodeRun run(recognizer_.get());
+  std::map<int64_t, absl::StatusOr<Reading>> got;
+  double cnn_ms = 0, encoder_ms = 0;
+  auto collect = [&](std::vector<DecodeRun::Ended> ended) {
+    for (auto& e : ended) got.emplace(e.id, std::move(e.reading));
+  };
+  auto join = [&](std::vector<int64_t> ids) {
+    std::vector<const LineInput*> in;
+    for (int64_t id : ids) in.push_back(&lines[id]);
+    collect(run.Join(in, ids, &cnn_ms, &encoder_ms));
+  };
+  join({0});
+  for (int step = 1; run.rows() > 0; ++step) {
+    if (step == 2) join({1});
+    if (step == 3) join({2});
+    if (step == 4) join({3, 4});
+    collect(run.Step(AlwaysWanted));
+  }
+  ASSERT_EQ(got.size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_TRUE(got.at(i).ok()) << got.at(i).status();
+    ASSERT_TRUE(alone[i].ok()) << alone[i].status();
+    EXPECT_EQ(got.at(i)->text, alone[i]->text) << "line " << i;
+    EXPECT_EQ(got.at(i)->char_confidences, alone[i]->char_confidences) << "line " << i;
+    EXPECT_EQ(got.at(i)->confidence, alone[i]->confidence) << "line " << i;
   }
 }
 
