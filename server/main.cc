@@ -7,6 +7,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
@@ -53,7 +54,10 @@ ABSL_FLAG(bool, dispatch_when_idle, true,
 ABSL_FLAG(bool, join_between_steps, false,
           "Queued lines join a running decoding loop between its steps (up to max_batch_size lines, "
           "no wider than its widest) when no worker is free. Off: measured slower with this model.");
-ABSL_FLAG(int, intra_op_threads, 1, "LibTorch intra-op threads per batch.");
+ABSL_FLAG(int, intra_op_threads, 1,
+          "Threads one batch's CNN may use, shared among the batches running (a lone batch gets all, "
+          "each of --workers busy batches gets this / workers); 0: the CPU cores. 1: measured fastest "
+          "with this model.");
 ABSL_FLAG(int, max_message_mb, 16, "Largest request message accepted, MiB.");
 ABSL_FLAG(int64_t, max_image_pixels, 16 << 20,
           "Largest image accepted (width x height), checked before decoding.");
@@ -69,6 +73,13 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
 
 namespace {
+
+// Cores this process may run on (its CPU affinity; a container's cpuset).
+int CpuCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
+}
 
 // The flags this file defines, each also settable as VOCR_<NAME> (see flags_env.h).
 std::vector<std::string> ServerFlagNames() {
@@ -113,6 +124,8 @@ vocr::CoreOptions CoreOptionsFromFlags() {
   o.batcher.queue_capacity = std::max(1, absl::GetFlag(FLAGS_queue_capacity));
   o.batcher.bucket_width = std::max(1, absl::GetFlag(FLAGS_bucket_width));
   o.batcher.workers = std::max(1, absl::GetFlag(FLAGS_workers));
+  o.batcher.cnn_threads = absl::GetFlag(FLAGS_intra_op_threads);
+  if (o.batcher.cnn_threads <= 0) o.batcher.cnn_threads = CpuCores();
   o.batcher.dispatch_when_idle = absl::GetFlag(FLAGS_dispatch_when_idle);
   o.batcher.join_between_steps = absl::GetFlag(FLAGS_join_between_steps);
   o.image_limits.max_pixels = absl::GetFlag(FLAGS_max_image_pixels);
@@ -136,7 +149,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_intra_op_threads)));
+  // One thread per worker for everything but the CNN, which gets the
+  // threads the other workers leave idle (BatcherOptions::cnn_threads).
+  at::set_num_threads(1);
   at::set_num_interop_threads(1);
 
   auto registry = std::make_shared<prometheus::Registry>();

@@ -36,7 +36,6 @@ import urllib.request
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "build" / "server" / "vocr_server"
@@ -47,23 +46,12 @@ sys.path.insert(0, str(ROOT / "model"))
 sys.path.insert(0, str(ROOT / "tools"))
 from bench_server import serving  # noqa: E402  (the same server start-up as the configuration benchmark)
 from vocr_train.evaluate import edit_distance  # noqa: E402
+from vocr_train.joined_lines import join_side_by_side  # noqa: E402
 
 
 def read_labels(folder: Path):
     with open(folder / "labels.tsv", encoding="utf-8") as f:
         return [(folder / name, text) for name, text in (line.rstrip("\n").split("\t", 1) for line in f if line.strip())]
-
-
-def join_side_by_side(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Two line images at a common height with a gap of the background's colour."""
-    a = a if a.ndim == 3 else cv2.cvtColor(a, cv2.COLOR_GRAY2BGR)
-    b = b if b.ndim == 3 else cv2.cvtColor(b, cv2.COLOR_GRAY2BGR)
-    h = max(a.shape[0], b.shape[0])
-    a = cv2.resize(a, (max(1, round(a.shape[1] * h / a.shape[0])), h))
-    b = cv2.resize(b, (max(1, round(b.shape[1] * h / b.shape[0])), h))
-    background = np.median(np.concatenate([a[:, -2:].reshape(-1, 3), b[:, :2].reshape(-1, 3)]), 0)
-    gap = np.tile(background.astype(np.uint8), (h, max(2, h // 2), 1))
-    return np.concatenate([a, gap, b], 1)
 
 
 def make_lines(val: Path, per_subset: int, out: Path, seed: int = 7):

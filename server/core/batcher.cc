@@ -189,6 +189,11 @@ std::vector<Batcher::Queued> Batcher::TakeJoiners(int room, int widest, std::vec
   return joiners;
 }
 
+int Batcher::CnnThreads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::max(1, options_.cnn_threads / std::max(1, running_));
+}
+
 void Batcher::LoopEnded() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -277,9 +282,7 @@ class Batcher::Worker {
       ids.push_back(id);
     }
     const auto joined = std::chrono::steady_clock::now();
-    double encoder_ms = 0;
-    std::vector<DecodeRun::Ended> failed = run_.Join(inputs, ids, &g.timings.cnn_ms, &encoder_ms);
-    g.timings.decoder_ms = encoder_ms;
+    std::vector<DecodeRun::Ended> failed = run_.Join(inputs, ids, b_->CnnThreads(), &g.timings);
     for (int64_t id : ids) {
       lines_.at(id).joined = joined;
       lines_.at(id).first_step = run_.steps();
@@ -308,6 +311,7 @@ class Batcher::Worker {
     LineTimings timings;
     timings.queue_ms = line.queue_ms;
     timings.batch.cnn_ms = g->second.timings.cnn_ms;
+    timings.batch.cnn_threads = g->second.timings.cnn_threads;
     timings.batch.decoder_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - line.joined).count() -
         timings.batch.cnn_ms;

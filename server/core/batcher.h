@@ -33,7 +33,11 @@ struct BatcherOptions {
   absl::Duration max_queue_delay = absl::Milliseconds(2);
   int queue_capacity = 256;  // lines waiting, all buckets together
   int workers = 1;           // batches in flight at once
-  int bucket_width = 64;     // lines whose widths fall in the same bucket batch together
+  // Threads for one batch's CNN, shared among the loops running: a lone
+  // batch gets them all, and under load each of `workers` loops gets
+  // cnn_threads / workers (at least 1), so the cores are not oversubscribed.
+  int cnn_threads = 1;
+  int bucket_width = 64;  // lines whose widths fall in the same bucket batch together
   // When no batch is running, a queued line runs at once instead of waiting
   // max_queue_delay for batch-mates: at low load nobody is coming.
   bool dispatch_when_idle = false;
@@ -118,6 +122,8 @@ class Batcher {
   std::vector<Queued> TakeJoiners(int room, int widest, std::vector<Queued>* abandoned);
   // A worker's loop ran empty.
   void LoopEnded();
+  // Threads for a CNN run now, from how many loops are running.
+  int CnnThreads() const;
   // Under mu_: takes the queued lines nobody waits for any more; the earliest
   // deadline of the rest into *next_deadline.
   std::vector<Queued> TakeAbandoned(absl::Time now, absl::Time* next_deadline);

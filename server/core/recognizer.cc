@@ -1,5 +1,8 @@
 #include "server/core/recognizer.h"
 
+#include <ATen/Parallel.h>
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -44,6 +47,22 @@ torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& l
 
 namespace {
 
+// Sets the calling thread's OpenMP thread count for its lifetime. Starts from
+// at::get_num_threads(), which first gives the thread LibTorch's setting, so
+// LibTorch's own first use in this thread cannot undo the change midway.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int threads) : before_(at::get_num_threads()) {
+    if (threads != before_) omp_set_num_threads(std::max(1, threads));
+  }
+  ~ThreadCount() { omp_set_num_threads(before_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  const int before_;
+};
+
 absl::Status InferenceFailed(const std::exception& ex) {
   const std::string what = ex.what();
   return absl::InternalError(absl::StrCat("inference failed: ", what.substr(0, what.find('\n'))));
@@ -52,8 +71,8 @@ absl::Status InferenceFailed(const std::exception& ex) {
 }  // namespace
 
 std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*>& lines,
-                                              const std::vector<int64_t>& ids, double* cnn_ms,
-                                              double* encoder_ms) {
+                                              const std::vector<int64_t>& ids, int cnn_threads,
+                                              BatchTimings* timings) {
   const Manifest& m = recognizer_->bundle().manifest();
   std::vector<Row> joining;
   std::vector<int64_t> lengths;
@@ -69,12 +88,19 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
   try {
     torch::NoGradGuard no_grad;
     auto start = std::chrono::steady_clock::now();
-    torch::Tensor features = recognizer_->FeaturesByWidth(lines, m.input);
-    *cnn_ms = MsSince(start);
+    torch::Tensor features;
+    {
+      // OpenMP's thread count is per calling thread: this worker's CNN alone
+      // runs on more threads (LibTorch's and oneDNN's kernels both ask it).
+      ThreadCount threads(cnn_threads);
+      features = recognizer_->FeaturesByWidth(lines, m.input);
+    }
+    timings->cnn_ms = MsSince(start);
+    timings->cnn_threads = cnn_threads;
     start = std::chrono::steady_clock::now();
     state_.Append(recognizer_->bundle().seq_kernels().Encode(features, torch::tensor(lengths, torch::kInt64),
                                                              m.vocab.sos));
-    *encoder_ms = MsSince(start);
+    timings->decoder_ms = MsSince(start);
   } catch (const std::exception& ex) {
     std::vector<Ended> failed;
     for (const Row& row : joining) failed.push_back({row.id, InferenceFailed(ex)});
@@ -158,8 +184,8 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
   std::vector<int64_t> ids(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) ids[i] = static_cast<int64_t>(i);
   DecodeRun run(this);
-  double encoder_ms = 0;
-  std::vector<DecodeRun::Ended> ended = run.Join(lines, ids, &timings->cnn_ms, &encoder_ms);
+  std::vector<DecodeRun::Ended> ended = run.Join(lines, ids, /*cnn_threads=*/1, timings);
+  const double encoder_ms = timings->decoder_ms;
   const auto decode_start = std::chrono::steady_clock::now();
   while (run.rows() > 0) {
     for (auto& e : run.Step([&](int64_t id) { return still_wanted(static_cast<size_t>(id)); })) {

@@ -30,6 +30,7 @@ struct BatchTimings {
   double cnn_ms = 0;      // CNN forward
   double decoder_ms = 0;  // encoder and the decoding loop
   int steps = 0;          // decoder steps run
+  int cnn_threads = 1;    // threads the CNN ran on
 };
 
 class Recognizer;
@@ -45,11 +46,13 @@ class DecodeRun {
 
   explicit DecodeRun(const Recognizer* recognizer) : recognizer_(recognizer) {}
 
-  // Runs the CNN and encoder on `lines` (ids[i] names lines[i]) and adds them
-  // to the batch; they decode from the next Step on. If inference fails they
-  // come back at once with INTERNAL, and the lines already decoding go on.
+  // Runs the CNN (on `cnn_threads` threads) and the encoder on `lines`
+  // (ids[i] names lines[i]) and adds them to the batch; they decode from the
+  // next Step on. Sets timings->cnn_ms, ->cnn_threads and ->decoder_ms (the
+  // encoder's time). If inference fails they come back at once with
+  // INTERNAL, and the lines already decoding go on.
   std::vector<Ended> Join(const std::vector<const LineInput*>& lines, const std::vector<int64_t>& ids,
-                          double* cnn_ms, double* encoder_ms);
+                          int cnn_threads, BatchTimings* timings);
 
   // Drops the rows for which still_wanted(id) fails (they end with that
   // error), then runs one decoder step for the others. Returns the lines that
@@ -82,7 +85,8 @@ class Recognizer {
  public:
   explicit Recognizer(std::shared_ptr<Bundle> bundle) : bundle_(std::move(bundle)) {}
 
-  // Reads `lines` as one batch, start to end (a DecodeRun nobody joins). `still_wanted(i)` is asked before
+  // Reads `lines` as one batch, start to end (a DecodeRun nobody joins), the
+  // CNN on one thread. `still_wanted(i)` is asked before
   // each decoder step; a line for which it returns an error (deadline passed, caller gone) leaves the batch
   // at once and gets that error. An inference failure fails every line of the batch with INTERNAL.
   std::vector<absl::StatusOr<Reading>> Read(const std::vector<const LineInput*>& lines,

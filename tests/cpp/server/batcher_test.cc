@@ -565,5 +565,27 @@ TEST_F(BatcherTest, AWiderLineDoesNotJoinButWaitsForTheLoopToEnd) {
   EXPECT_LT(answers_.Get(0).at, answers_.Get(1).at);
 }
 
+TEST_F(BatcherTest, ALoneBatchsCnnGetsEveryThreadAndBusyWorkersShareThem) {
+  BatcherOptions options;
+  options.max_batch_size = 4;
+  options.max_queue_delay = absl::Milliseconds(1);
+  options.dispatch_when_idle = true;
+  options.workers = 2;
+  options.cnn_threads = 2;
+  auto batcher = Make(options);
+  // Line 1 arrives while line 0 decodes, so two loops run when its CNN does.
+  ASSERT_TRUE(batcher
+                  ->Submit(WithStepHook(Request(0, 512),
+                                        [&](int step) {
+                                          if (step != 2) return;
+                                          ASSERT_TRUE(batcher->Submit(Request(1, 96)).ok());
+                                          EXPECT_TRUE(answers_.WaitFor(1, absl::Seconds(20)));
+                                        }))
+                  .ok());
+  ASSERT_TRUE(answers_.WaitFor(2));
+  EXPECT_EQ(answers_.Get(0).timings.batch.cnn_threads, 2);
+  EXPECT_EQ(answers_.Get(1).timings.batch.cnn_threads, 1);
+}
+
 }  // namespace
 }  // namespace vocr
