@@ -107,10 +107,12 @@ def serving_with_metrics(server: Path, bundle: str, tmp: Path, flags=()):
 
 
 def scrape(url: str) -> dict:
-    """The server's CPU seconds and resident bytes from one /metrics scrape."""
+    """The server's CPU seconds, resident bytes and CNN and encoder + decoder seconds from one /metrics scrape."""
     text = urllib.request.urlopen(url, timeout=10).read().decode()
     value = lambda name: float(re.search(rf"^{name}\s+(\S+)", text, re.M).group(1))  # noqa: E731
-    return {"cpu": value("process_cpu_seconds_total"), "rss": value("process_resident_memory_bytes")}
+    stage = lambda name: value(rf'vocr_stage_duration_seconds_sum\{{stage="{name}"\}}')  # noqa: E731
+    return {"cpu": value("process_cpu_seconds_total"), "rss": value("process_resident_memory_bytes"),
+            "cnn": stage("cnn"), "decoder": stage("decoder")}
 
 
 def run_server(target: str, metrics: str, paths, concurrency: int, duration: float, tmp: Path) -> dict:
@@ -123,7 +125,10 @@ def run_server(target: str, metrics: str, paths, concurrency: int, duration: flo
                    check=True, capture_output=True, timeout=duration + 120)
     run = json.loads(out.read_text())["runs"][0]
     after = scrape(metrics)
-    run["cpu_ms_per_line"] = 1000.0 * (after["cpu"] - before["cpu"]) / max(1, run["lines"])
+    per_line = lambda key: 1000.0 * (after[key] - before[key]) / max(1, run["lines"])  # noqa: E731
+    run["cpu_ms_per_line"] = per_line("cpu")
+    # Wall time of each stage on its worker thread, which is CPU time there (one thread per worker).
+    run["cnn_ms_per_line"], run["seq_ms_per_line"] = per_line("cnn"), per_line("decoder")
     run["rss_mb"] = after["rss"] / 2**20
     return run
 
@@ -168,7 +173,7 @@ def main() -> int:
               f"{sum(40 <= n <= 64 for n in lengths)} of 40-64; width at 32 px p50 {percentile(widths, .5):.0f}, "
               f"p90 {percentile(widths, .9):.0f}; {cores} cores; median of {args.repeats}")
         cells = {k: [] for k in ("t1", "tn", "t_p50", "t_p99", "s1", "s1_p50", "s1_p99", "s1_cpu", "sn", "sn_p50",
-                                 "sn_p99", "sn_cpu", "rss")}
+                                 "sn_p99", "sn_cpu", "sn_cnn", "sn_seq", "rss")}
         tess_texts = None
         with serving_with_metrics(Path(args.server), args.bundle, tmp, args.flags.split()) as (target, metrics):
             for _ in range(args.repeats):
@@ -184,6 +189,8 @@ def main() -> int:
                     cells[key + "_p99"].append(r["latency_ms"]["p99"])
                     cells[key + "_cpu"].append(r["cpu_ms_per_line"])
                     cells["rss"].append(r["rss_mb"])
+                cells["sn_cnn"].append(r["cnn_ms_per_line"])
+                cells["sn_seq"].append(r["seq_ms_per_line"])
             served_cer = server_cer(target, lines, tmp)
         med = {k: statistics.median(v) for k, v in cells.items()}
         refs = [t for _, t, _ in lines]
@@ -198,6 +205,9 @@ def main() -> int:
         print(f"\nsingle-stream p50: vocr-serve {med['s1_p50'] / med['t_p50']:.2f}x Tesseract's; "
               f"saturated throughput {med['sn'] / med['tn']:.2f}x Tesseract's on {cores} cores; "
               f"server RSS max {max(cells['rss']):.0f} MiB")
+        print(f"at saturation, per line: CNN {med['sn_cnn']:.2f} ms ({100 * med['sn_cnn'] / med['sn_cpu']:.0f} % of "
+              f"the server's CPU), encoder + decoder {med['sn_seq']:.2f} ms "
+              f"({100 * med['sn_seq'] / med['sn_cpu']:.0f} %)")
         print(f"CER on these lines: vocr-serve {served_cer:.2f} %, Tesseract {cer(refs, tess_texts):.2f} %")
     return 0
 

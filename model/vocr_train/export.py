@@ -33,7 +33,9 @@ QUANT_SEQ = {
                 "weights": "int8 per-tensor (quantize_dynamic)",
                 "activations": "int8 symmetric at a range fixed at export, per layer (batch-invariant)",
                 "arithmetic": "q = round_half_even(clamp(x, -bound, bound) * input_multiplier); "
-                              "y = float32(q . W^T, exact int32) * output_scale + bias"},
+                              "y = float32(q . W^T, exact int32) * output_scale + bias",
+                "float": "exp, sigmoid, tanh and sums over columns as fixed float32 operation sequences "
+                         "(vocr_train/bitexact_math.py); softmax over the line's own columns"},
 }
 VARIANTS = [(cnn, seq) for cnn in QUANT_CNN for seq in QUANT_SEQ]
 

@@ -27,6 +27,10 @@ that row alone, so batching cannot change a reading.
 The encoder's `nn.GRU`s become a loop over time: the input projections of
 all steps are one product per direction, and both directions' recurrent
 projections are one block-diagonal product per step.
+
+The float parts between the products (tanh, sigmoid, the attention's
+softmax and every sum over columns) are bitexact_math's, fixed sequences of
+float32 operations that the server's loops repeat bit for bit.
 """
 import copy
 from typing import Optional, Tuple
@@ -35,6 +39,7 @@ import torch
 import torch.nn as nn
 from torch.ao.quantization import quantize_dynamic
 
+from vocr_train import bitexact_math
 from vocr_train.model import SeqModel
 
 INT8_MAX = 127
@@ -94,9 +99,9 @@ class Int8GRUCell(nn.Module):
     def forward(self, x: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
         h = self.hidden_size
         gi, gh = self.input(x), self.recurrent(hidden)
-        reset = torch.sigmoid(gi[:, :h] + gh[:, :h])
-        update = torch.sigmoid(gi[:, h:2 * h] + gh[:, h:2 * h])
-        candidate = torch.tanh(gi[:, 2 * h:] + reset * gh[:, 2 * h:])
+        reset = bitexact_math.sigmoid(gi[:, :h] + gh[:, :h])
+        update = bitexact_math.sigmoid(gi[:, h:2 * h] + gh[:, h:2 * h])
+        candidate = bitexact_math.tanh(gi[:, 2 * h:] + reset * gh[:, 2 * h:])
         return (1.0 - update) * candidate + update * hidden
 
 
@@ -129,9 +134,9 @@ class LockstepBiGRU(nn.Module):
         for step in range(t):
             x = gates_in[:, step]
             r_h = self.recurrent(state.reshape(b, 2 * h)).view(b, 2, 3, h)
-            reset = torch.sigmoid(x[:, :, 0] + r_h[:, :, 0])
-            update = torch.sigmoid(x[:, :, 1] + r_h[:, :, 1])
-            candidate = torch.tanh(x[:, :, 2] + reset * r_h[:, :, 2])
+            reset = bitexact_math.sigmoid(x[:, :, 0] + r_h[:, :, 0])
+            update = bitexact_math.sigmoid(x[:, :, 1] + r_h[:, :, 1])
+            candidate = bitexact_math.tanh(x[:, :, 2] + reset * r_h[:, :, 2])
             state = (1.0 - update) * candidate + update * state
             outputs.append(state)
         out = torch.stack(outputs, 1)  # [B, T, 2, H]
@@ -162,3 +167,18 @@ class FixedRangeSeq(SeqModel):
 
     def run_encoder(self, features: torch.Tensor, reversed_features: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(features, reversed_features)
+
+    # SeqModel's float functions, exactly specified (bitexact_math).
+
+    def tanh(self, x: torch.Tensor) -> torch.Tensor:
+        return bitexact_math.tanh(x)
+
+    def sum_columns(self, x: torch.Tensor) -> torch.Tensor:
+        return bitexact_math.sum_columns(x)
+
+    def attend(self, scores: torch.Tensor, mask: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        # Softmax over the line's own columns; the others get exactly zero weight.
+        top = scores.masked_fill(~mask, float("-inf")).max(1, keepdim=True)[0]
+        exps = torch.where(mask, bitexact_math.exp(scores - top), torch.zeros_like(scores))
+        weights = exps / bitexact_math.sum_columns(exps).unsqueeze(1)
+        return bitexact_math.sum_columns(weights.unsqueeze(2) * memory)

@@ -1,6 +1,8 @@
-"""Rewrites a bundle's seq.pt from the older dynamic-int8 layout into fixed_range.py's Int8Linear layout.
+"""Rewrites a bundle's seq.pt with fixed_range.py's code, keeping its int8 weights.
 
-The older layout ran `quantized::linear_dynamic` on an input with one
+Two older forms are read: the current Int8Linear layout scripted with older
+code (ATen's tanh, sigmoid, softmax and sums; now bitexact_math's), and the
+layout before it, which ran `quantized::linear_dynamic` on an input with one
 sentinel row appended, so oneDNN picked the fixed range's scale itself; the
 server could only call it through the TorchScript interpreter, step by
 step. The int8 weights, their scales and the biases carry over unchanged
@@ -34,6 +36,13 @@ def _from_packed(packed, bound: float) -> Int8Linear:
 
 
 def _from_old_linear(old) -> Int8Linear:
+    if not hasattr(old, "inner"):  # already an Int8Linear: copy its buffers
+        linear = Int8Linear.__new__(Int8Linear)
+        nn.Module.__init__(linear)
+        linear.bound = float(old.bound)
+        for name in ("weight", "bias", "input_multiplier", "output_scale"):
+            linear.register_buffer(name, getattr(old, name).detach().clone())
+        return linear
     return _from_packed(old.inner._packed_params._packed_params, old.bound)
 
 
@@ -55,6 +64,12 @@ def migrate(old) -> FixedRangeSeq:
     seq.embed.weight.data.copy_(embedding)
     cell = Int8GRUCell.__new__(Int8GRUCell)
     nn.Module.__init__(cell)
+    if hasattr(old.cell, "recurrent"):
+        cell.hidden_size = old.cell.hidden_size
+        cell.input = _from_old_linear(old.cell.input)
+        cell.recurrent = _from_old_linear(old.cell.recurrent)
+        seq.cell = cell
+        return seq.eval()
     cell.hidden_size = old.cell.hidden_sentinel.size(1)
     # The dynamic GRUCell keeps its biases inside the packed weights (its
     # bias_ih/bias_hh attributes are left from initialisation and unused).

@@ -109,6 +109,21 @@ class SeqModel(nn.Module):
         bwd, _ = self.enc_bwd(reversed_features)
         return fwd, bwd
 
+    # The float functions that encode and decode_step use; the int8 export
+    # replaces them with exactly specified ones (fixed_range.FixedRangeSeq).
+
+    def tanh(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+    def sum_columns(self, x: torch.Tensor) -> torch.Tensor:
+        """x [B, T, ...] -> the sum over T."""
+        return x.sum(1)
+
+    def attend(self, scores: torch.Tensor, mask: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        """The context: memory [B, T, M] weighted by the softmax of scores [B, T] over the masked columns."""
+        weights = torch.softmax(scores.masked_fill(~mask, -1e4), 1)
+        return torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
+
     @torch.jit.export
     def encode(self, features: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """features [B, T, F], lengths [B] (int64, 1..T) ->
@@ -119,8 +134,8 @@ class SeqModel(nn.Module):
         bwd = reverse_within_length(bwd, lengths)
         memory = torch.cat([fwd, bwd], 2) * mask.unsqueeze(2).to(fwd.dtype)
         keys = self.attn_memory(memory)
-        mean = memory.sum(1) / lengths.unsqueeze(1).to(memory.dtype)
-        hidden = torch.tanh(self.init_hidden(mean))
+        mean = self.sum_columns(memory) / lengths.unsqueeze(1).to(memory.dtype)
+        hidden = self.tanh(self.init_hidden(mean))
         return memory, keys, mask, hidden
 
     @torch.jit.export
@@ -130,9 +145,8 @@ class SeqModel(nn.Module):
         """One greedy step: previous tokens [B] and hidden [B, D] ->
         log-probabilities [B, V] of the next token and the new hidden."""
         emb = self.embed(tokens)
-        scores = self.attn_score(torch.tanh(keys + self.attn_hidden(hidden).unsqueeze(1))).squeeze(2)
-        weights = torch.softmax(scores.masked_fill(~mask, -1e4), 1)
-        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
+        scores = self.attn_score(self.tanh(keys + self.attn_hidden(hidden).unsqueeze(1))).squeeze(2)
+        context = self.attend(scores, mask, memory)
         hidden = self.cell(torch.cat([emb, context], 1), hidden)
         logits = self.out(torch.cat([hidden, context, emb], 1))
         return F.log_softmax(logits, 1), hidden

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/seq_math.h"
 #include "server/core/status_macros.h"
 
 namespace vocr {
@@ -59,6 +60,7 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
   l.input_multiplier_ = multiplier.item<float>();
   l.output_scale_ = scale.item<float>();
   l.bias_.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + l.out_);
+  l.weight_.assign(weight.data_ptr<int8_t>(), weight.data_ptr<int8_t>() + l.out_ * l.in_);
   try {
     // Rows vary per call (batch size, line length): a runtime dimension, so
     // one primitive serves every call.
@@ -98,23 +100,12 @@ torch::Tensor Int8Linear::Forward(const torch::Tensor& x) const {
   thread_local std::vector<int32_t> accumulators;
   quantized.resize(static_cast<size_t>(rows * in_));
   accumulators.resize(static_cast<size_t>(rows * out_));
-  const float* xs = in.data_ptr<float>();
-  for (int64_t i = 0; i < rows * in_; ++i) {
-    const float clamped = std::min(std::max(xs[i], -bound_), bound_);
-    quantized[i] = static_cast<int8_t>(std::nearbyint(clamped * input_multiplier_));
-  }
+  seq_math::Quantize(in.data_ptr<float>(), rows * in_, bound_, input_multiplier_, quantized.data());
   memory src({{rows, in_}, memory::data_type::s8, memory::format_tag::ab}, Engine(), quantized.data());
   memory dst({{rows, out_}, memory::data_type::s32, memory::format_tag::ab}, Engine(), accumulators.data());
   matmul_.execute(ThreadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst}});
   ThreadStream().wait();
-  float* ys = y.data_ptr<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t n = 0; n < out_; ++n) {
-      // Two roundings, as in the reference: no fused multiply-add here.
-      const float scaled = static_cast<float>(accumulators[r * out_ + n]) * output_scale_;
-      ys[r * out_ + n] = scaled + bias_[n];
-    }
-  }
+  seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y.data_ptr<float>());
   return y;
 }
 

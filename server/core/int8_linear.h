@@ -29,6 +29,13 @@ class Int8Linear {
 
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
+  // The parameters as the reference holds them (weight row-major [out, in]),
+  // for loops that fuse a small product with what feeds it.
+  const std::vector<int8_t>& weight() const { return weight_; }
+  const std::vector<float>& bias() const { return bias_; }
+  float bound() const { return bound_; }
+  float input_multiplier() const { return input_multiplier_; }
+  float output_scale() const { return output_scale_; }
 
   // This product over the last dimension of a float tensor [..., in] -> [..., out].
   torch::Tensor Forward(const torch::Tensor& x) const;
@@ -37,6 +44,7 @@ class Int8Linear {
   int64_t in_ = 0, out_ = 0;
   float bound_ = 0, input_multiplier_ = 0, output_scale_ = 0;
   std::vector<float> bias_;
+  std::vector<int8_t> weight_;
   dnnl::matmul matmul_;
   dnnl::memory weights_;  // in the primitive's layout
 };

@@ -1,15 +1,15 @@
 // The int8 sequence model (GRU encoder + attention GRU decoder) as direct
 // kernel calls: the weights of seq.pt's fixed_range modules are read once at
-// load into oneDNN int8 matmuls (Int8Linear), and the encoder's recurrence
-// and each decoder step are those products plus a few ATen element-wise and
-// reduction calls. No TorchScript interpreter runs per encoder column or per
-// decoder step.
+// load into oneDNN int8 matmuls (Int8Linear); between those products the
+// encoder's recurrence and each decoder step are plain loops (seq_math.h):
+// GRU gates, additive attention with its score product, softmax and context
+// fused per line. No TorchScript interpreter runs per encoder column or per
+// decoder step, and no ATen call runs per column.
 //
-// Same equations, op for op and shape for shape, as SeqModel.encode /
-// decode_step in model/vocr_train/model.py with fixed_range.FixedRangeSeq:
-// the int8 products are bit-exact by construction, and the float parts call
-// the same ATen kernels on tensors of the same shapes, so a batch reads bit
-// for bit as the reference predictor reads the same batch.
+// Same equations, operation for operation, as FixedRangeSeq.encode /
+// decode_step in model/vocr_train/fixed_range.py: the int8 products are
+// exact, and the float parts follow bitexact_math.py, so a line reads bit for
+// bit as the reference predictor reads it, alone or in any batch.
 #ifndef VOCR_SERVER_CORE_SEQ_KERNELS_H_
 #define VOCR_SERVER_CORE_SEQ_KERNELS_H_
 
@@ -27,19 +27,19 @@ namespace vocr {
 // The encoder's output and the decoder state of the lines still decoding;
 // row r of every tensor is the same line.
 struct SeqBatch {
-  torch::Tensor memory;  // [rows, columns, memory]
-  torch::Tensor keys;    // [rows, columns, attention]
-  torch::Tensor mask;    // [rows, columns] bool: the line's own columns
-  torch::Tensor hidden;  // [rows, hidden]
-  torch::Tensor tokens;  // [rows] int64: the previous token
+  torch::Tensor memory;          // [rows, columns, memory], contiguous
+  torch::Tensor keys;            // [rows, columns, attention], contiguous
+  std::vector<int64_t> lengths;  // the line's own columns, from the left
+  torch::Tensor hidden;          // [rows, hidden]
+  torch::Tensor tokens;          // [rows] int64: the previous token
 
   // Keeps only these rows, in this order (finished or abandoned lines leave),
   // and the first `columns` columns (the longest kept line's).
   void Keep(const std::vector<int64_t>& rows, int64_t columns);
 
   // Adds `other`'s rows after these (lines joining between steps). The
-  // narrower batch is padded with masked columns, which no reading sees:
-  // their attention weight is exactly zero.
+  // narrower batch is padded with columns that no reading sees: each line
+  // attends over its own columns only.
   void Append(const SeqBatch& other);
 
   int64_t rows() const { return hidden.defined() ? hidden.size(0) : 0; }

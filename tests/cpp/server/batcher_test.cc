@@ -573,11 +573,15 @@ TEST_F(BatcherTest, ALoneBatchsCnnGetsEveryThreadAndBusyWorkersShareThem) {
   options.workers = 2;
   options.cnn_threads = 2;
   auto batcher = Make(options);
-  // Line 1 arrives while line 0 decodes, so two loops run when its CNN does.
+  // Line 1 arrives while line 0 decodes (after its first step, so after its
+  // CNN ran), so two loops run when line 1's CNN does. The hook runs whenever
+  // the batcher asks whether line 0 is still wanted, also before its CNN.
+  bool submitted = false;
   ASSERT_TRUE(batcher
                   ->Submit(WithStepHook(Request(0, 512),
-                                        [&](int step) {
-                                          if (step != 2) return;
+                                        [&](int) {
+                                          if (submitted || observer_.max_rows() == 0) return;
+                                          submitted = true;
                                           ASSERT_TRUE(batcher->Submit(Request(1, 96)).ok());
                                           EXPECT_TRUE(answers_.WaitFor(1, absl::Seconds(20)));
                                         }))
