@@ -1,5 +1,5 @@
 // One int8 product of the sequence model, run as a oneDNN matmul primitive
-// built once at load: the arithmetic model/vocr_train/fixed_range.py
+// built once at load (and one per small row count): the arithmetic model/vocr_train/fixed_range.py
 // specifies, bit for bit,
 //   q = round_half_even(clamp(x, -bound, bound) * input_multiplier)  (int8)
 //   y = float(q . W^T) * output_scale + bias                          (int32 accumulation)
@@ -39,14 +39,26 @@ class Int8Linear {
 
   // This product over the last dimension of a float tensor [..., in] -> [..., out].
   torch::Tensor Forward(const torch::Tensor& x) const;
+  // The same on `rows` contiguous rows of in() floats, into rows x out().
+  void Forward(const float* x, int64_t rows, float* y) const;
 
  private:
   int64_t in_ = 0, out_ = 0;
   float bound_ = 0, input_multiplier_ = 0, output_scale_ = 0;
   std::vector<float> bias_;
   std::vector<int8_t> weight_;
-  dnnl::matmul matmul_;
-  dnnl::memory weights_;  // in the primitive's layout
+  // A primitive and the scratchpad it needs. Workers run the same primitive
+  // at once, so each call passes its thread's own scratchpad (user mode): a
+  // library-managed one belongs to the primitive and would be shared.
+  struct Kernel {
+    dnnl::matmul matmul;
+    dnnl::memory::desc scratchpad;
+  };
+  // Row counts up to this get a primitive of their own (see FromModule).
+  static constexpr int64_t kFixedRows = 16;
+  Kernel any_rows_;
+  std::vector<Kernel> fixed_;  // fixed_[r - 1]: exactly r rows
+  dnnl::memory weights_;       // in the primitive's layout
 };
 
 }  // namespace vocr

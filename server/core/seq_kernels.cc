@@ -101,39 +101,36 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
   SeqBatch out;
   const torch::Tensor lengths64 = lengths.to(torch::kInt64).contiguous();
   out.lengths.assign(lengths64.data_ptr<int64_t>(), lengths64.data_ptr<int64_t>() + b);
-  const torch::Tensor steps = torch::arange(t, torch::kInt64).unsqueeze(0);
-  // The backward GRU reads each line reversed within its own length; the
-  // input projection is per column, so project first and reverse after.
-  const torch::Tensor last = (lengths64 - 1).unsqueeze(1);
-  const torch::Tensor reversed = torch::where(steps <= last, last - steps, steps);
+  // The backward GRU reads each line reversed within its own length (column
+  // s of a line of n is column n-1-s; the padding stays in place). The input
+  // projection is per column, so project first and reverse after.
+  auto reversed = [](int64_t s, int64_t n) { return s < n ? n - 1 - s : s; };
+  const torch::Tensor proj_fwd = input_fwd_.Forward(features);  // [B, T, 3 x H]
   const torch::Tensor proj_bwd = input_bwd_.Forward(features);
-  // [B, T, 2 directions, 3 gates, H]
-  const torch::Tensor gates_in =
-      torch::stack({input_fwd_.Forward(features),
-                    proj_bwd.gather(1, reversed.unsqueeze(2).expand({-1, -1, proj_bwd.size(2)}))},
-                   2)
-          .contiguous();
-  torch::Tensor state = torch::zeros({b, 2 * h});     // [B, 2 directions x H]
-  torch::Tensor states = torch::empty({b, t, 2, h});  // every column's state
-  const float* x = gates_in.data_ptr<float>();
+  torch::Tensor state = torch::zeros({b, 2 * h});  // [B, 2 directions x H]
+  // The memory is each line's [forward | backward] states on its own columns,
+  // backward ones put back in reading order, and zero on the padding.
+  out.memory = torch::zeros({b, t, m});
+  const float* pf = proj_fwd.data_ptr<float>();
+  const float* pb = proj_bwd.data_ptr<float>();
   float* st = state.data_ptr<float>();
-  float* all = states.data_ptr<float>();
+  float* mem = out.memory.data_ptr<float>();
+  std::vector<float> r_h(static_cast<size_t>(b * 6 * h));
   for (int64_t s = 0; s < t; ++s) {
-    const torch::Tensor r_h = recurrent_.Forward(state);  // [B, 2 x 3 x H]
-    const float* r = r_h.data_ptr<float>();
+    recurrent_.Forward(st, b, r_h.data());  // [B, 2 x 3 x H]
+    const float* r = r_h.data();
     for (int64_t row = 0; row < b; ++row) {
-      for (int64_t dir = 0; dir < 2; ++dir) {
-        const int64_t unit = row * 2 + dir;
-        float* now = st + unit * h;
-        seq_math::GruUpdate(x + ((row * t + s) * 2 + dir) * 3 * h, r + unit * 3 * h, now, now, h);
-        std::copy(now, now + h, all + ((row * t + s) * 2 + dir) * h);
+      const int64_t n = out.lengths[static_cast<size_t>(row)];
+      float* fwd = st + row * 2 * h;
+      float* bwd = fwd + h;
+      seq_math::GruUpdate(pf + (row * t + s) * 3 * h, r + row * 6 * h, fwd, fwd, h);
+      seq_math::GruUpdate(pb + (row * t + reversed(s, n)) * 3 * h, r + row * 6 * h + 3 * h, bwd, bwd, h);
+      if (s < n) {
+        std::copy(fwd, fwd + h, mem + (row * t + s) * m);
+        std::copy(bwd, bwd + h, mem + (row * t + reversed(s, n)) * m + h);
       }
     }
   }
-  const torch::Tensor fwd = states.select(2, 0);
-  const torch::Tensor bwd = states.select(2, 1).gather(1, reversed.unsqueeze(2).expand({-1, -1, h}));
-  const torch::Tensor mask = (steps < lengths64.unsqueeze(1)).unsqueeze(2).to(torch::kFloat);
-  out.memory = (torch::cat({fwd, bwd}, 2) * mask).contiguous();
   out.keys = attn_memory_.Forward(out.memory);
   torch::Tensor mean = torch::empty({b, m});
   for (int64_t row = 0; row < b; ++row) {
@@ -150,42 +147,47 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
 
 std::pair<torch::Tensor, torch::Tensor> SeqKernels::Step(SeqBatch* s) const {
   const int64_t rows = s->rows(), t = s->memory.size(1), a = attention(), m = memory_size(), d = dec_hidden_;
-  const int64_t e = embedding_.size(1);
-  const torch::Tensor query = attn_hidden_.Forward(s->hidden);  // [rows, A]
-  torch::Tensor cell_in = torch::empty({rows, e + m});          // [embedding | context]
-  torch::Tensor out_in = torch::empty({rows, d + m + e});       // [hidden | context | embedding]
-  thread_local std::vector<float> weights;
+  const int64_t e = embedding_.size(1), v = vocab_size();
+  // The step's buffers, this thread's from step to step.
+  thread_local std::vector<float> query, weights, cell_in, out_in, gi, gh, logits;
+  query.resize(static_cast<size_t>(rows * a));
   weights.resize(static_cast<size_t>(t));
-  const int64_t* tokens = s->tokens.data_ptr<int64_t>();
+  cell_in.resize(static_cast<size_t>(rows * (e + m)));     // [embedding | context]
+  out_in.resize(static_cast<size_t>(rows * (d + m + e)));  // [hidden | context | embedding]
+  gi.resize(static_cast<size_t>(rows * 3 * d));
+  gh.resize(static_cast<size_t>(rows * 3 * d));
+  logits.resize(static_cast<size_t>(rows * v));
+  float* hidden = s->hidden.data_ptr<float>();  // updated in place: each row's own
+  int64_t* tokens = s->tokens.data_ptr<int64_t>();
+  attn_hidden_.Forward(hidden, rows, query.data());
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t n = s->lengths[static_cast<size_t>(r)];
-    seq_math::AttentionScores(s->keys.data_ptr<float>() + r * t * a, query.data_ptr<float>() + r * a, n, a,
+    seq_math::AttentionScores(s->keys.data_ptr<float>() + r * t * a, query.data() + r * a, n, a,
                               attn_score_.weight().data(), attn_score_.bound(),
                               attn_score_.input_multiplier(), attn_score_.output_scale(),
                               attn_score_.bias()[0], weights.data());
     seq_math::Softmax(weights.data(), n);
-    float* cell_row = cell_in.data_ptr<float>() + r * (e + m);
-    float* out_row = out_in.data_ptr<float>() + r * (d + m + e);
+    float* cell_row = cell_in.data() + r * (e + m);
+    float* out_row = out_in.data() + r * (d + m + e);
     seq_math::SumColumns(weights.data(), s->memory.data_ptr<float>() + r * t * m, n, m, cell_row + e);
     const float* emb = embedding_.data_ptr<float>() + tokens[r] * e;
     std::copy(emb, emb + e, cell_row);
     std::copy(cell_row + e, cell_row + e + m, out_row + d);
     std::copy(emb, emb + e, out_row + d + m);
   }
-  const torch::Tensor gi = cell_input_.Forward(cell_in);
-  const torch::Tensor gh = cell_recurrent_.Forward(s->hidden);
-  torch::Tensor hidden = torch::empty({rows, d});
+  cell_input_.Forward(cell_in.data(), rows, gi.data());
+  cell_recurrent_.Forward(hidden, rows, gh.data());
   for (int64_t r = 0; r < rows; ++r) {
-    float* now = hidden.data_ptr<float>() + r * d;
-    seq_math::GruUpdate(gi.data_ptr<float>() + r * 3 * d, gh.data_ptr<float>() + r * 3 * d,
-                        s->hidden.data_ptr<float>() + r * d, now, d);
-    std::copy(now, now + d, out_in.data_ptr<float>() + r * (d + m + e));
+    float* now = hidden + r * d;
+    seq_math::GruUpdate(gi.data() + r * 3 * d, gh.data() + r * 3 * d, now, now, d);
+    std::copy(now, now + d, out_in.data() + r * (d + m + e));
   }
-  s->hidden = hidden;
-  const torch::Tensor logits = out_.Forward(out_in);
-  auto [best_lp, best] = torch::log_softmax(logits, 1).max(1);
-  s->tokens = best;
-  return {best, best_lp};
+  out_.Forward(out_in.data(), rows, logits.data());
+  torch::Tensor log_probs = torch::empty({rows});
+  for (int64_t r = 0; r < rows; ++r) {
+    seq_math::BestToken(logits.data() + r * v, v, tokens + r, log_probs.data_ptr<float>() + r);
+  }
+  return {s->tokens, log_probs};
 }
 
 }  // namespace vocr

@@ -1,5 +1,6 @@
 #include "server/core/seq_math.h"
 
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -117,6 +118,17 @@ VOCR_VECTOR_CLONES void Dequantize(const int32_t* acc, int64_t rows, int64_t n, 
       y[r * n + j] = scaled + bias[j];
     }
   }
+}
+
+void BestToken(const float* logits, int64_t n, int64_t* best, float* log_prob) {
+  int64_t top = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (logits[i] > logits[top]) top = i;
+  }
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) total += std::exp(static_cast<double>(logits[i] - logits[top]));
+  *best = top;
+  *log_prob = static_cast<float>(-std::log(total));
 }
 
 }  // namespace vocr::seq_math

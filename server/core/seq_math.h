@@ -81,6 +81,11 @@ void Softmax(float* scores, int64_t n);
 // padded to a power of two.
 void SumColumns(const float* weights, const float* rows, int64_t n, int64_t d, float* out);
 
+// The greedy choice from n logits: the first index of the largest, and its
+// log-probability (log-softmax; within 1e-6 of ATen's, which the reference
+// predictor uses: confidences are compared to 1e-4, tokens exactly).
+void BestToken(const float* logits, int64_t n, int64_t* best, float* log_prob);
+
 }  // namespace vocr::seq_math
 
 #endif  // VOCR_SERVER_CORE_SEQ_MATH_H_
