@@ -3,6 +3,7 @@
 CER is the summed Levenshtein distance over the summed reference length
 (corpus-level, the usual OCR definition), in percent.
 """
+import re
 import time
 from typing import Dict, List, Sequence, Tuple
 
@@ -25,15 +26,28 @@ def edit_distance(a: Sequence, b: Sequence) -> int:
     return row[-1]
 
 
+def words(text: str) -> List[str]:
+    """Words split at ASCII whitespace, as the C++ client's scorer splits them (a no-break space joins)."""
+    return [w for w in re.split(r"[ \t\n\r\v\f]+", text) if w]
+
+
+def percent(errors: int, total: int) -> float:
+    """errors over total in percent; with nothing to read, 0 without errors and 100 with any."""
+    if total == 0:
+        return 0.0 if errors == 0 else 100.0
+    return 100.0 * errors / total
+
+
 def score(refs: Sequence[str], hyps: Sequence[str]) -> Dict[str, float]:
+    """The rule of tests/data/scoring_cases.json, which the C++ client's scorer follows too."""
     chars = sum(len(r) for r in refs)
-    words = sum(len(r.split()) for r in refs)
+    n_words = sum(len(words(r)) for r in refs)
     char_errors = sum(edit_distance(r, h) for r, h in zip(refs, hyps))
-    word_errors = sum(edit_distance(r.split(), h.split()) for r, h in zip(refs, hyps))
+    word_errors = sum(edit_distance(words(r), words(h)) for r, h in zip(refs, hyps))
     exact = sum(r == h for r, h in zip(refs, hyps))
     return {
-        "cer": 100.0 * char_errors / max(1, chars),
-        "wer": 100.0 * word_errors / max(1, words),
+        "cer": percent(char_errors, chars),
+        "wer": percent(word_errors, n_words),
         "line_acc": 100.0 * exact / max(1, len(refs)),
         "lines": len(refs),
     }

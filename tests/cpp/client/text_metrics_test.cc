@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
 #include "client/edit_distance.h"
 #include "client/utf8.h"
 
@@ -75,6 +80,27 @@ TEST(ErrorRates, ReportsZeroForNoLinesAndFullErrorForTextAgainstEmptyReferences)
   ErrorRates spurious;
   spurious.Add(ScoreLine("", "x"));
   EXPECT_EQ(spurious.CerPercent(), 100.0);
+}
+
+// The table the Python scorer (model/vocr_train/evaluate.py) runs too, so
+// the two agree on word splitting and empty references.
+TEST(ErrorRates, ScoreAsTheSharedTableSays) {
+  std::ifstream in(VOCR_SCORING_CASES);
+  ASSERT_TRUE(in) << VOCR_SCORING_CASES;
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json table = nlohmann::json::parse(text.str());
+  ASSERT_FALSE(table["cases"].empty());
+  for (const auto& c : table["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    ErrorRates rates;
+    for (size_t i = 0; i < c["refs"].size(); ++i) {
+      rates.Add(ScoreLine(c["refs"][i].get<std::string>(), c["hyps"][i].get<std::string>()));
+    }
+    EXPECT_NEAR(rates.CerPercent(), c["cer"].get<double>(), 1e-5);
+    EXPECT_NEAR(rates.WerPercent(), c["wer"].get<double>(), 1e-5);
+    EXPECT_NEAR(rates.ExactPercent(), c["exact"].get<double>(), 1e-5);
+  }
 }
 
 }  // namespace
