@@ -8,11 +8,8 @@ be installed:
 
 * libreoffice-help-vi: HTML help pages (tags stripped, entities unescaped);
 * libreoffice-l10n-vi: gettext catalogues under program/resource/vi and the
-  registry_vi.xcd UI strings;
-* the Vietnamese gettext catalogues of an explicit allowlist of domains
-  (``GETTEXT_DOMAINS``) shipped by Debian packages of priority required or
-  important, i.e. present on every Debian 12 system; catalogues of any other
-  installed package are ignored;
+  registry_vi.xcd UI strings; no other package's gettext catalogue is read
+  (they share their text with the reserved manual pages);
 * hunspell-vi: the syllable list vi_VN.dic, used for random word sequences.
 
 An allowlisted file that is absent is skipped and listed under 'missing' in
@@ -60,7 +57,7 @@ CAPS_RATE, TITLE_RATE = 0.12, 0.05
 # Names and addresses are printed in capitals on ID cards and forms far more often.
 CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3}
 VAL_PERMILLE = 30           # prose buckets (out of 1000) held out for validation
-CACHE_VERSION = 2           # bump whenever extraction, cleaning or the source rules change
+CACHE_VERSION = 3           # bump whenever extraction, cleaning or the source rules change
 MAX_PIECE = 200             # stored prose lines are at most this long
 MAX_PER_CATALOGUE = 4000    # cap so e.g. iso_639-3 language names don't dominate
 
@@ -68,33 +65,9 @@ LO_HELP = '/usr/share/libreoffice/help/vi'
 # Everything under these globs belongs to libreoffice-l10n-vi.
 MO_GLOBS = ('/usr/lib/libreoffice/program/resource/vi/LC_MESSAGES/*.mo',)
 XCD_FILES = ('/usr/lib/libreoffice/share/.registry/res/registry_vi.xcd',)
-LOCALE_DIR = '/usr/share/locale/vi/LC_MESSAGES'
-# Gettext domains read from LOCALE_DIR.  Only catalogues of Debian 12 packages
-# of priority required or important, so every Debian system has them (checked
-# with `dpkg -S LOCALE_DIR/X.mo` and `dpkg-query -W -f='${Priority}' PKG`):
-#   domain            package          priority
-#   Linux-PAM         libpam-runtime   required
-#   adduser           adduser          important
-#   apt               apt              required
-#   bash              bash             required
-#   coreutils         coreutils        required
-#   diffutils         diffutils        required
-#   dpkg              dpkg             required
-#   findutils         findutils        required
-#   grep              grep             required
-#   man-db            man-db           important  (man's own messages, not manpages-vi)
-#   man-db-gnulib     man-db           important
-#   procps-ng         procps           important
-#   sed               sed              required
-#   shadow            login            required
-#   tar               tar              required
-# Left out on purpose: libc (libc-l10n), gettext-runtime (gettext-base), wget,
-# xz (priority standard), libapt-pkg6.0 and everything else (optional).  Debian
-# 12 ships no Vietnamese catalogue for util-linux or e2fsprogs (their
-# translations live in optional -locales/-l10n packages).
-GETTEXT_DOMAINS = ('Linux-PAM', 'adduser', 'apt', 'bash', 'coreutils', 'diffutils', 'dpkg',
-                   'findutils', 'grep', 'man-db', 'man-db-gnulib', 'procps-ng', 'sed', 'shadow',
-                   'tar')
+# No other gettext catalogue is read: the Vietnamese catalogues of other
+# packages (coreutils, man-db, ...) share their text with the manual pages
+# reserved for the independent evaluation (manpages-vi).
 HUNSPELL_DIC = '/usr/share/hunspell/vi_VN.dic'
 RESERVED_PATTERNS = ('maint-guide', '/share/man/', '/man/vi', '/manpages')
 
@@ -240,9 +213,6 @@ def _sources():
         found += [('mo', p) for p in hits]
         if not hits:
             missing.append(g)
-    for domain in GETTEXT_DOMAINS:
-        p = os.path.join(LOCALE_DIR, domain + '.mo')
-        (found.append(('mo', p)) if os.path.isfile(p) else missing.append(p))
     for p in XCD_FILES:
         (found.append(('xcd', p)) if os.path.isfile(p) else missing.append(p))
     found = [(k, p) for k, p in found if not _is_reserved(p)]
@@ -341,7 +311,6 @@ def build_corpus(cache_dir, charset):
     meta = {'version': CACHE_VERSION, 'charset_sha1': _sha1(charset), 'counts': counts,
             'build_seconds': round(time.time() - t0, 1),
             'excluded_patterns': list(RESERVED_PATTERNS),
-            'gettext_domains': list(GETTEXT_DOMAINS),
             'sources_sha1': sources_sha1,
             'sources': source_key,          # [path, size] of every file read, sorted
             'missing': missing,             # fixed-name sources absent on this machine

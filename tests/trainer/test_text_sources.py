@@ -44,15 +44,15 @@ def test_build_corpus_counts_and_reuse(cache):
 
 
 def test_sources_are_the_fixed_list(cache):
-    """Only LibreOffice help/l10n, hunspell-vi and the allowlisted gettext domains:
-    the corpus must not depend on which other packages are installed."""
+    """Only LibreOffice help/l10n and hunspell-vi: the corpus must not depend on which
+    other packages are installed, and no other gettext catalogue is read (they share
+    their text with the reserved manual pages)."""
     meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
     assert meta['version'] == ts.CACHE_VERSION
-    assert meta['gettext_domains'] == list(ts.GETTEXT_DOMAINS)
     sources = meta['sources']
     assert sources == sorted(sources) and all(size >= 0 for _, size in sources)
-    allowed = {os.path.join(ts.LOCALE_DIR, d + '.mo') for d in ts.GETTEXT_DOMAINS}
-    allowed |= set(ts.XCD_FILES) | {ts.HUNSPELL_DIC}
+    assert not any(p.startswith('/usr/share/locale/') for p, _ in sources)
+    allowed = set(ts.XCD_FILES) | {ts.HUNSPELL_DIC}
     lo_mo = os.path.dirname(ts.MO_GLOBS[0])
     for path, _ in sources:
         assert (path in allowed or path.startswith(ts.LO_HELP + '/')
@@ -79,9 +79,6 @@ def test_reserved_packages_never_read(cache):
     assert ts._is_reserved('/usr/share/doc/maint-guide-vi/html/index.vi.html')
     assert ts._is_reserved('/usr/share/man/vi/man1/ls.1.gz')
     assert ts._is_reserved('/usr/share/locale/vi/LC_MESSAGES/manpages-vi.mo')
-    assert not ts._is_reserved('/usr/share/locale/vi/LC_MESSAGES/coreutils.mo')
-    assert not any(ts._is_reserved(os.path.join(ts.LOCALE_DIR, d + '.mo'))
-                   for d in ts.GETTEXT_DOMAINS)
 
 
 def _write_mo(path, pairs):
@@ -111,8 +108,6 @@ def fake_sources(tmp_path, monkeypatch):
     monkeypatch.setattr(ts, 'LO_HELP', str(tmp_path / 'nohelp'))
     monkeypatch.setattr(ts, 'MO_GLOBS', (str(lo_mo / '*.mo'),))
     monkeypatch.setattr(ts, 'XCD_FILES', ())
-    monkeypatch.setattr(ts, 'LOCALE_DIR', str(locale))
-    monkeypatch.setattr(ts, 'GETTEXT_DOMAINS', ('demo', 'manpages-vi', 'absent'))
     return tmp_path, locale, lo_mo
 
 
@@ -123,7 +118,7 @@ def _corpus_text(cache):
 
 def test_reserved_paths_are_skipped_by_build(fake_sources, monkeypatch):
     tmp_path, locale, lo_mo = fake_sources
-    ok = locale / 'demo.mo'
+    ok = lo_mo / 'demo.mo'
     bad = tmp_path / 'share/doc/maint-guide-vi/LC_MESSAGES/demo.mo'
     _write_mo(ok, [('Open file', '~Mở tệp %s…'), ('Save', 'Lưu tài liệu hiện thời')])
     _write_mo(bad, [('Secret', 'Câu này thuộc về gói dành riêng để đánh giá')])
@@ -140,37 +135,35 @@ def test_reserved_paths_are_skipped_by_build(fake_sources, monkeypatch):
     assert counts['prose-train'] + counts['prose-val'] == 2
 
 
-def test_only_allowlisted_catalogues_are_read(fake_sources):
-    """Another package's catalogue in the locale dir is ignored; a missing allowlisted
-    one is skipped and recorded; adding a source or changing its size rebuilds."""
+def test_no_gettext_catalogue_but_libreoffices_is_read(fake_sources):
+    """Other packages' catalogues in the locale dir are ignored (they share their text with
+    the reserved manual pages); a LibreOffice catalogue that appears or changes size rebuilds."""
     tmp_path, locale, lo_mo = fake_sources
     cache = tmp_path / 'cache'
     _write_mo(lo_mo / 'sw.mo', [('Page', 'Trang tài liệu')])
-    _write_mo(locale / 'demo.mo', [('Save', 'Lưu tài liệu hiện thời')])
-    _write_mo(locale / 'firefox.mo', [('Tab', 'Thẻ mới của trình duyệt')])
+    _write_mo(locale / 'coreutils.mo', [('Save', 'Lưu tài liệu hiện thời')])
+    _write_mo(locale / 'man-db.mo', [('Tab', 'Thẻ mới của trình duyệt')])
+    counts = ts.build_corpus(str(cache), CHARSET)
+    assert counts['prose-train'] + counts['prose-val'] == 1
+    text = _corpus_text(cache)
+    assert 'Trang tài liệu' in text
+    assert 'Lưu tài liệu hiện thời' not in text and 'trình duyệt' not in text
+    meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
+    assert meta['missing'] == [str(tmp_path / 'nohelp')]
+    assert [p for p, _ in meta['sources']] == sorted([str(lo_mo / 'sw.mo'), ts.HUNSPELL_DIC])
+
+    # a LibreOffice catalogue appears: rebuilt with it
+    _write_mo(lo_mo / 'sc.mo', [('Quit', 'Thoát khỏi chương trình')])
     counts = ts.build_corpus(str(cache), CHARSET)
     assert counts['prose-train'] + counts['prose-val'] == 2
-    text = _corpus_text(cache)
-    assert 'Trang tài liệu' in text and 'Lưu tài liệu hiện thời' in text
-    assert 'trình duyệt' not in text
-    meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
-    assert meta['missing'] == [str(tmp_path / 'nohelp'), str(locale / 'manpages-vi.mo'),
-                               str(locale / 'absent.mo')]
-    assert [p for p, _ in meta['sources']] == sorted(
-        [str(lo_mo / 'sw.mo'), str(locale / 'demo.mo'), ts.HUNSPELL_DIC])
-
-    # a missing allowlisted catalogue appears: rebuilt with it
-    _write_mo(locale / 'absent.mo', [('Quit', 'Thoát khỏi chương trình')])
-    counts = ts.build_corpus(str(cache), CHARSET)
-    assert counts['prose-train'] + counts['prose-val'] == 3
     assert 'Thoát khỏi chương trình' in _corpus_text(cache)
     # a source changes size (package upgrade): rebuilt
-    _write_mo(locale / 'demo.mo', [('Save', 'Lưu tài liệu hiện thời'), ('Open', 'Mở tệp đã có')])
+    _write_mo(lo_mo / 'sw.mo', [('Page', 'Trang tài liệu'), ('Open', 'Mở tệp đã có')])
     counts = ts.build_corpus(str(cache), CHARSET)
-    assert counts['prose-train'] + counts['prose-val'] == 4
+    assert counts['prose-train'] + counts['prose-val'] == 3
     meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
-    assert [str(locale / 'demo.mo'), (locale / 'demo.mo').stat().st_size] in meta['sources']
-    # an unrelated catalogue appears: nothing changes
+    assert [str(lo_mo / 'sw.mo'), (lo_mo / 'sw.mo').stat().st_size] in meta['sources']
+    # another package's catalogue appears: nothing changes
     before = (cache / 'corpus.json').stat().st_mtime_ns
     _write_mo(locale / 'thunderbird.mo', [('Mail', 'Thư điện tử mới')])
     assert ts.build_corpus(str(cache), CHARSET) == counts
