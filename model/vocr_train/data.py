@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from predictor import pad_batch, preprocess
 from vocr_train.render import render_line, scan_fonts
-from vocr_train.text_sources import TextSampler
+from vocr_train.text_sampler import TextSampler
 from vocr_train.vocab import Vocab
 
 # Validation subsets: what text is drawn (TextSampler weights and caps rate)

@@ -37,7 +37,7 @@ from vocr_train.model import OcrModel, count_macs, count_parameters
 from vocr_train.render import scan_fonts
 from vocr_train.report import measure_variants, write_report
 from vocr_train.tesseract_baseline import evaluate_tesseract
-from vocr_train.text_sources import build_corpus
+from vocr_train.corpus import build_corpus
 from vocr_train.train import set_threads, train_loop
 from vocr_train.vocab import MODEL_DIR, Vocab
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vocr_train import carry, fonts, pipeline, text_sources, train_gpu
+from vocr_train import carry, corpus, fonts, pipeline, text_sampler, train_gpu
 from vocr_train.config import load_config
 from vocr_train.tiny_bundle import TINY_CONFIG
 
@@ -16,7 +16,7 @@ from vocr_train.tiny_bundle import TINY_CONFIG
 @pytest.fixture(scope="module")
 def built_cache(cache_dir, charset):
     """The shared cache with its corpus and font scan in place (built if missing)."""
-    text_sources.build_corpus(cache_dir, charset)
+    corpus.build_corpus(cache_dir, charset)
     fonts.scan_fonts(charset, cache_dir)
     return cache_dir
 
@@ -33,14 +33,14 @@ def test_frozen_cache_is_used_as_it_is(built_cache, charset, tmp_path):
     rebuild itself from the installed files; a frozen one is trusted."""
     frozen = str(tmp_path / "cache")
     frozen_copy(built_cache, frozen)
-    corpus = json.load(open(os.path.join(frozen, "corpus.json"), encoding="utf-8"))
-    json.dump(dict(corpus, sources_sha1="elsewhere"), open(os.path.join(frozen, "corpus.json"), "w"))
+    meta = json.load(open(os.path.join(frozen, "corpus.json"), encoding="utf-8"))
+    json.dump(dict(meta, sources_sha1="elsewhere"), open(os.path.join(frozen, "corpus.json"), "w"))
     scan = json.load(open(os.path.join(frozen, "font_scan.json"), encoding="utf-8"))
     json.dump(dict(scan, key="elsewhere"), open(os.path.join(frozen, "font_scan.json"), "w"))
 
-    assert text_sources.build_corpus(frozen, charset) == corpus["counts"]
+    assert corpus.build_corpus(frozen, charset) == meta["counts"]
     assert fonts.scan_fonts(charset, frozen) == scan["result"]
-    sampler = text_sources.TextSampler("train", charset, frozen)
+    sampler = text_sampler.TextSampler("train", charset, frozen)
     assert sampler.sample(__import__("random").Random(1))[0]
     assert json.load(open(os.path.join(frozen, "corpus.json")))["sources_sha1"] == "elsewhere"  # not rebuilt
 

@@ -1,4 +1,5 @@
-"""Tests for vocr_train.text_sources (text lines for synthetic OCR images)."""
+"""Text lines for synthetic OCR images: the corpus (vocr_train.corpus), generated strings
+(vocr_train.generated_text) and the sampler (vocr_train.text_sampler)."""
 import json
 import os
 import random
@@ -11,7 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'model'))
 
-from vocr_train import text_sources as ts  # noqa: E402
+from vocr_train import corpus as cp  # noqa: E402
+from vocr_train import generated_text as gt  # noqa: E402
+from vocr_train import text_sampler as smp  # noqa: E402
 
 VOCAB = Path(__file__).resolve().parents[2] / 'model' / 'vocab.json'
 CHARSET = json.load(open(VOCAB, encoding='utf-8'))['chars']
@@ -21,7 +24,7 @@ CHARSET = json.load(open(VOCAB, encoding='utf-8'))['chars']
 def cache(cache_dir):
     """The real corpus in the shared cache (conftest.py): built once (a few
     seconds) when missing or out of date, else reused."""
-    ts.build_corpus(cache_dir, CHARSET)
+    cp.build_corpus(cache_dir, CHARSET)
     return Path(cache_dir)
 
 
@@ -38,7 +41,7 @@ def test_build_corpus_counts_and_reuse(cache):
     # about 3% of prose is held out
     assert 0.01 < counts['prose-val'] / (counts['prose-val'] + counts['prose-train']) < 0.06
     before = {p.name: p.stat().st_mtime_ns for p in cache.glob('*.txt')}
-    assert ts.build_corpus(str(cache), CHARSET) == counts
+    assert cp.build_corpus(str(cache), CHARSET) == counts
     # reused, not rebuilt
     assert {p.name: p.stat().st_mtime_ns for p in cache.glob('*.txt')} == before
 
@@ -48,19 +51,19 @@ def test_sources_are_the_fixed_list(cache):
     other packages are installed, and no other gettext catalogue is read (they share
     their text with the reserved manual pages)."""
     meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
-    assert meta['version'] == ts.CACHE_VERSION
+    assert meta['version'] == cp.CACHE_VERSION
     sources = meta['sources']
     assert sources == sorted(sources) and all(size >= 0 for _, size in sources)
     assert not any(p.startswith('/usr/share/locale/') for p, _ in sources)
-    allowed = set(ts.XCD_FILES) | {ts.HUNSPELL_DIC}
-    lo_mo = os.path.dirname(ts.MO_GLOBS[0])
+    allowed = set(cp.XCD_FILES) | {cp.HUNSPELL_DIC}
+    lo_mo = os.path.dirname(cp.MO_GLOBS[0])
     for path, _ in sources:
-        assert (path in allowed or path.startswith(ts.LO_HELP + '/')
+        assert (path in allowed or path.startswith(cp.LO_HELP + '/')
                 or os.path.dirname(path) == lo_mo), path
     paths = {p for p, _ in sources}
-    assert ts.HUNSPELL_DIC in paths and any(p.startswith(ts.LO_HELP) for p in paths)
+    assert cp.HUNSPELL_DIC in paths and any(p.startswith(cp.LO_HELP) for p in paths)
     # what is present now is exactly what the cache was built from
-    assert ts._source_key(ts._sources()[0]) == sources
+    assert cp._source_key(cp._sources()[0]) == sources
 
 
 def test_cache_lines_are_clean(cache):
@@ -76,9 +79,9 @@ def test_reserved_packages_never_read(cache):
     for path, _ in meta['sources']:
         assert 'maint-guide' not in path and '/man/vi' not in path and '/share/man/' not in path
         assert not os.path.basename(path).startswith('manpages'), path
-    assert ts._is_reserved('/usr/share/doc/maint-guide-vi/html/index.vi.html')
-    assert ts._is_reserved('/usr/share/man/vi/man1/ls.1.gz')
-    assert ts._is_reserved('/usr/share/locale/vi/LC_MESSAGES/manpages-vi.mo')
+    assert cp._is_reserved('/usr/share/doc/maint-guide-vi/html/index.vi.html')
+    assert cp._is_reserved('/usr/share/man/vi/man1/ls.1.gz')
+    assert cp._is_reserved('/usr/share/locale/vi/LC_MESSAGES/manpages-vi.mo')
 
 
 def _write_mo(path, pairs):
@@ -105,9 +108,9 @@ def fake_sources(tmp_path, monkeypatch):
     """Point every source at small fake files under tmp_path (the real word list stays)."""
     locale = tmp_path / 'share/locale/vi/LC_MESSAGES'
     lo_mo = tmp_path / 'lo/resource/vi/LC_MESSAGES'
-    monkeypatch.setattr(ts, 'LO_HELP', str(tmp_path / 'nohelp'))
-    monkeypatch.setattr(ts, 'MO_GLOBS', (str(lo_mo / '*.mo'),))
-    monkeypatch.setattr(ts, 'XCD_FILES', ())
+    monkeypatch.setattr(cp, 'LO_HELP', str(tmp_path / 'nohelp'))
+    monkeypatch.setattr(cp, 'MO_GLOBS', (str(lo_mo / '*.mo'),))
+    monkeypatch.setattr(cp, 'XCD_FILES', ())
     return tmp_path, locale, lo_mo
 
 
@@ -123,8 +126,8 @@ def test_reserved_paths_are_skipped_by_build(fake_sources, monkeypatch):
     _write_mo(ok, [('Open file', '~Mở tệp %s…'), ('Save', 'Lưu tài liệu hiện thời')])
     _write_mo(bad, [('Secret', 'Câu này thuộc về gói dành riêng để đánh giá')])
     _write_mo(locale / 'manpages-vi.mo', [('Secret', 'Trang hướng dẫn dành riêng cho đánh giá')])
-    monkeypatch.setattr(ts, 'MO_GLOBS', (str(lo_mo / '*.mo'), str(bad)))
-    counts = ts.build_corpus(str(tmp_path / 'cache'), CHARSET)
+    monkeypatch.setattr(cp, 'MO_GLOBS', (str(lo_mo / '*.mo'), str(bad)))
+    counts = cp.build_corpus(str(tmp_path / 'cache'), CHARSET)
     text = _corpus_text(tmp_path / 'cache')
     assert 'Mở tệp...' in text and 'Lưu tài liệu hiện thời' in text
     assert 'dành riêng' not in text
@@ -143,30 +146,30 @@ def test_no_gettext_catalogue_but_libreoffices_is_read(fake_sources):
     _write_mo(lo_mo / 'sw.mo', [('Page', 'Trang tài liệu')])
     _write_mo(locale / 'coreutils.mo', [('Save', 'Lưu tài liệu hiện thời')])
     _write_mo(locale / 'man-db.mo', [('Tab', 'Thẻ mới của trình duyệt')])
-    counts = ts.build_corpus(str(cache), CHARSET)
+    counts = cp.build_corpus(str(cache), CHARSET)
     assert counts['prose-train'] + counts['prose-val'] == 1
     text = _corpus_text(cache)
     assert 'Trang tài liệu' in text
     assert 'Lưu tài liệu hiện thời' not in text and 'trình duyệt' not in text
     meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
     assert meta['missing'] == [str(tmp_path / 'nohelp')]
-    assert [p for p, _ in meta['sources']] == sorted([str(lo_mo / 'sw.mo'), ts.HUNSPELL_DIC])
+    assert [p for p, _ in meta['sources']] == sorted([str(lo_mo / 'sw.mo'), cp.HUNSPELL_DIC])
 
     # a LibreOffice catalogue appears: rebuilt with it
     _write_mo(lo_mo / 'sc.mo', [('Quit', 'Thoát khỏi chương trình')])
-    counts = ts.build_corpus(str(cache), CHARSET)
+    counts = cp.build_corpus(str(cache), CHARSET)
     assert counts['prose-train'] + counts['prose-val'] == 2
     assert 'Thoát khỏi chương trình' in _corpus_text(cache)
     # a source changes size (package upgrade): rebuilt
     _write_mo(lo_mo / 'sw.mo', [('Page', 'Trang tài liệu'), ('Open', 'Mở tệp đã có')])
-    counts = ts.build_corpus(str(cache), CHARSET)
+    counts = cp.build_corpus(str(cache), CHARSET)
     assert counts['prose-train'] + counts['prose-val'] == 3
     meta = json.loads((cache / 'corpus.json').read_text(encoding='utf-8'))
     assert [str(lo_mo / 'sw.mo'), (lo_mo / 'sw.mo').stat().st_size] in meta['sources']
     # another package's catalogue appears: nothing changes
     before = (cache / 'corpus.json').stat().st_mtime_ns
     _write_mo(locale / 'thunderbird.mo', [('Mail', 'Thư điện tử mới')])
-    assert ts.build_corpus(str(cache), CHARSET) == counts
+    assert cp.build_corpus(str(cache), CHARSET) == counts
     assert (cache / 'corpus.json').stat().st_mtime_ns == before
 
 
@@ -179,28 +182,28 @@ def test_no_gettext_catalogue_but_libreoffices_is_read(fake_sources):
     ('Tie\u0302\u0301ng Vie\u0323\u0302t', 'Tiếng Việt'),          # decomposed -> NFC
 ])
 def test_clean(raw, want):
-    assert ts._clean(raw) == want
+    assert cp._clean(raw) == want
 
 
 def test_read_number():
-    assert ts._read_number(1250000) == 'một triệu hai trăm năm mươi nghìn'
-    assert ts._read_number(21) == 'hai mươi mốt'
-    assert ts._read_number(105) == 'một trăm linh năm'
-    assert ts._read_number(15) == 'mười lăm'
-    assert ts._read_number(2000300) == 'hai triệu ba trăm'
+    assert gt._read_number(1250000) == 'một triệu hai trăm năm mươi nghìn'
+    assert gt._read_number(21) == 'hai mươi mốt'
+    assert gt._read_number(105) == 'một trăm linh năm'
+    assert gt._read_number(15) == 'mười lăm'
+    assert gt._read_number(2000300) == 'hai triệu ba trăm'
 
 
 @pytest.mark.parametrize('split', ['train', 'val'])
 @pytest.mark.parametrize('lo, hi', [(1, 48), (5, 20), (30, 64), (1, 3)])
 def test_samples_valid(cache, split, lo, hi):
     chars = set(CHARSET)
-    sampler = ts.TextSampler(split, CHARSET, str(cache), min_chars=lo, max_chars=hi)
+    sampler = smp.TextSampler(split, CHARSET, str(cache), min_chars=lo, max_chars=hi)
     rng = random.Random(123)
     kinds = set()
     for _ in range(3000):
         text, kind = sampler.sample(rng)
         kinds.add(kind)
-        assert kind in ts.KINDS
+        assert kind in smp.KINDS
         assert lo <= len(text) <= hi, (text, kind)
         assert set(text) <= chars, (text, kind)
         assert text == text.strip() and '  ' not in text, (text, kind)
@@ -209,7 +212,7 @@ def test_samples_valid(cache, split, lo, hi):
 
 
 def test_all_caps_share(cache):
-    sampler = ts.TextSampler('train', CHARSET, str(cache))
+    sampler = smp.TextSampler('train', CHARSET, str(cache))
     rng = random.Random(5)
     texts = [sampler.sample(rng)[0] for _ in range(5000)]
     caps = sum(t.isupper() for t in texts) / len(texts)
@@ -217,8 +220,8 @@ def test_all_caps_share(cache):
 
 
 def test_deterministic(cache):
-    a = ts.TextSampler('train', CHARSET, str(cache))
-    b = ts.TextSampler('train', CHARSET, str(cache))
+    a = smp.TextSampler('train', CHARSET, str(cache))
+    b = smp.TextSampler('train', CHARSET, str(cache))
     ra, rb = random.Random(7), random.Random(7)
     seq_a = [a.sample(ra) for _ in range(2000)]
     assert seq_a == [b.sample(rb) for _ in range(2000)]
@@ -229,7 +232,7 @@ def test_deterministic(cache):
 def test_sampling_is_not_pathologically_slow(cache):
     # A sanity bound only (speed belongs in benchmarks): a sample takes ~10 us,
     # the bound is 1 ms so that a loaded 2-core CI machine never fails it.
-    sampler = ts.TextSampler('train', CHARSET, str(cache))
+    sampler = smp.TextSampler('train', CHARSET, str(cache))
     rng = random.Random(0)
     t0 = time.perf_counter()
     for _ in range(2000):
@@ -242,11 +245,11 @@ def test_prose_splits_disjoint(cache):
     val = set(_lines(cache / 'prose-val.txt'))
     assert train and val and not (train & val)
     # also after folding case and punctuation, so trivial variants can't leak
-    assert not ({ts._fold(x) for x in train} & {ts._fold(x) for x in val})
+    assert not ({cp._fold(x) for x in train} & {cp._fold(x) for x in val})
 
 
 def _given_names(cache, split, n=3000):
-    sampler = ts.TextSampler(split, CHARSET, str(cache), weights={'name': 1})
+    sampler = smp.TextSampler(split, CHARSET, str(cache), weights={'name': 1})
     rng = random.Random(11)
     return {sampler.sample(rng)[0].split()[-1].casefold() for _ in range(n)}
 
@@ -255,15 +258,15 @@ def test_val_names_held_out(cache):
     train, val = _given_names(cache, 'train'), _given_names(cache, 'val')
     assert len(val) > 10 and len(train) > 40
     assert not (train & val)
-    for items in (ts.GIVEN, ts.STREETS, ts.WARDS, ts.DISTRICTS):
-        tr, va = ts._holdout(items, 'train'), ts._holdout(items, 'val')
+    for items in (gt.GIVEN, gt.STREETS, gt.WARDS, gt.DISTRICTS):
+        tr, va = gt.holdout(items, 'train'), gt.holdout(items, 'val')
         assert va and not (set(tr) & set(va)) and sorted(tr + va) == sorted(items)
 
 
 def test_bad_arguments(cache):
     with pytest.raises(ValueError):
-        ts.TextSampler('test', CHARSET, str(cache))
+        smp.TextSampler('test', CHARSET, str(cache))
     with pytest.raises(ValueError):
-        ts.TextSampler('train', CHARSET, str(cache), weights={'poetry': 1})
+        smp.TextSampler('train', CHARSET, str(cache), weights={'poetry': 1})
     with pytest.raises(ValueError):
-        ts.TextSampler('train', CHARSET, str(cache), min_chars=10, max_chars=5)
+        smp.TextSampler('train', CHARSET, str(cache), min_chars=10, max_chars=5)
