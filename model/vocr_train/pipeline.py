@@ -38,7 +38,7 @@ from vocr_train.render import scan_fonts
 from vocr_train.report import measure_variants, write_report
 from vocr_train.tesseract_baseline import evaluate_tesseract
 from vocr_train.corpus import build_corpus
-from vocr_train.train import set_threads, train_loop
+from vocr_train.train import Slice, Stage, set_threads, train_loop
 from vocr_train.vocab import MODEL_DIR, Vocab
 
 
@@ -89,9 +89,9 @@ def step_train(cfg: dict) -> None:
     model = new_model(cfg)
     manifest = contract(cfg, model)
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
-    result = train_loop(model, cfg, cfg["train"], "fp32", cfg["paths"]["run"], batches(cfg, manifest),
-                        lambda m: evaluate(m.backbone, m.seq, manifest, subsets), Vocab().pad,
-                        fingerprint(cfg, "train"), budget=cfg["step_budget"])
+    stage = Stage("fp32", cfg["train"], cfg["paths"]["run"], fingerprint(cfg, "train"))
+    result = train_loop(model, cfg, stage, batches(cfg, manifest),
+                        lambda m: evaluate(m.backbone, m.seq, manifest, subsets), part=Slice(budget=cfg["step_budget"]))
     print("fp32:", result)
     if not result["complete"]:
         raise Incomplete(f"fp32 training stopped at step {result['steps']} of {cfg['train']['steps']}")
@@ -131,12 +131,13 @@ def step_qat(cfg: dict) -> None:
     model.seq.requires_grad_(False)
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     qat = cfg["qat"]
+    stage = Stage("qat", qat, cfg["paths"]["run"], fingerprint(cfg, "qat", fp32=sha256_file(run_file(cfg, "fp32.pt"))))
     result = train_loop(
-        model, cfg, qat, "qat", cfg["paths"]["run"], batches(qat_data(cfg), manifest),
+        model, cfg, stage, batches(qat_data(cfg), manifest),
         # Score the converted int8 CNN, not only the fake-quant one.
-        lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets), Vocab().pad,
-        fingerprint(cfg, "qat", fp32=sha256_file(run_file(cfg, "fp32.pt"))),
-        on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]), budget=cfg["step_budget"])
+        lambda m: evaluate(quantize.convert_backbone(m.backbone), m.seq, manifest, subsets),
+        on_step=quantize.qat_schedule(qat["freeze_observers_at"], qat["freeze_bn_at"]),
+        part=Slice(budget=cfg["step_budget"]))
     print("qat:", result)
     if not result["complete"]:
         raise Incomplete(f"QAT stopped at step {result['steps']} of {qat['steps']}")

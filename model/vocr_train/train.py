@@ -16,12 +16,13 @@ import json
 import math
 import os
 import time
-from typing import Callable, Dict, Iterable, Optional
+from typing import Callable, Dict, Iterable, NamedTuple, Optional
 
 import cv2
 import torch
 import torch.nn.functional as F
 
+from vocr_train.vocab import Vocab
 
 
 def set_threads(n: int) -> None:
@@ -85,21 +86,41 @@ class JsonLog:
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()), flush=True)
 
 
-def train_loop(model: torch.nn.Module, cfg: dict, stage: dict, name: str, run_dir: str,
-               make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]], evaluate_fn: Callable[[torch.nn.Module], Dict], pad: int,
-               fingerprint: dict, on_step: Optional[Callable[[torch.nn.Module, int], None]] = None,
-               budget: int = 0, deadline: float = 0.0, device: str = "cpu") -> Dict:
-    """Train `model` for stage['steps'] steps; resumes from run_dir/<name>.ckpt if present.
+class Stage(NamedTuple):
+    """One resumable training stage: `name` names its checkpoint and log in
+    `run_dir`; `settings` holds its steps, learning rate and schedule;
+    `fingerprint` (what its result depends on) is stored in the checkpoint, and
+    a checkpoint with another fingerprint is refused rather than silently
+    continued with a different config or a different parent model."""
+    name: str
+    settings: dict
+    run_dir: str
+    fingerprint: dict
 
-    `make_loader(step)` gives the batches from `step` on. A `budget` > 0 stops
-    after that many steps in this call (checkpointed), for training in slices;
-    a `deadline` (time.time() value, 0 for none) does the same at a wall-clock
-    time. `device` is where the steps run; the model is back on the CPU after.
-    `fingerprint` (what the run's result depends on) is stored in the
-    checkpoint; a checkpoint with another fingerprint is refused rather than
-    silently continued with a different config or a different parent model.
-    Only parameters with requires_grad are trained.
+
+class Slice(NamedTuple):
+    """How much of a stage one call runs, and where: `budget` > 0 stops after
+    that many steps (checkpointed), for training in slices; `deadline`
+    (a time.time() value, 0 for none) does the same at a wall-clock time;
+    `device` is where the steps run (the model is back on the CPU after)."""
+    budget: int = 0
+    deadline: float = 0.0
+    device: str = "cpu"
+
+
+def train_loop(model: torch.nn.Module, cfg: dict, stage: Stage,
+               make_loader: Callable[[int], Iterable[Dict[str, torch.Tensor]]],
+               evaluate_fn: Callable[[torch.nn.Module], Dict],
+               on_step: Optional[Callable[[torch.nn.Module, int], None]] = None, part: Slice = Slice()) -> Dict:
+    """Train `model` for the stage's steps; resumes from its checkpoint if present.
+
+    `make_loader(step)` gives the batches from `step` on; `on_step(model, step)`
+    runs before each step. Only parameters with requires_grad are trained.
     """
+    name, run_dir, fingerprint = stage.name, stage.run_dir, stage.fingerprint
+    budget, deadline, device = part
+    pad = Vocab().pad
+    stage = stage.settings
     set_threads(cfg["train"]["threads"])
     model.to(device)  # before the optimizer exists, so its state lands on the device too
     ckpt_path = os.path.join(run_dir, f"{name}.ckpt")

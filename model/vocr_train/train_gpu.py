@@ -32,8 +32,7 @@ import torch
 
 from vocr_train import carry
 from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
-from vocr_train.train import train_loop
-from vocr_train.vocab import Vocab
+from vocr_train.train import Slice, Stage, train_loop
 
 PART_BYTES = 15 * 2 ** 20
 FAR = 10 ** 9  # a step count no run reaches: no decay, no evaluation
@@ -88,8 +87,8 @@ def train_within(cfg: dict, seconds: float, stable_share: float, out_dir: str, e
     manifest = contract(cfg, model)
 
     def run(stage: dict, deadline: float) -> dict:
-        return train_loop(model, cfg, stage, "fp32", run_dir, batches(cfg, manifest), lambda m: {}, Vocab().pad,
-                          fingerprint(cfg, "train"), deadline=deadline, device=device)
+        return train_loop(model, cfg, Stage("fp32", stage, run_dir, fingerprint(cfg, "train")), batches(cfg, manifest),
+                          lambda m: {}, part=Slice(deadline=deadline, device=device))
 
     stable = run(dict(train, steps=FAR, decay_steps=1), start + stable_share * seconds)["steps"]
     save_parts(run_file(cfg, "fp32.ckpt"), out_dir, "fp32.stable.ckpt")  # where the decay begins
