@@ -1,6 +1,6 @@
-// One int8 product of the sequence model, run as a oneDNN matmul primitive
-// built once at load (and one per small row count): the arithmetic model/vocr_train/fixed_range.py
-// specifies, bit for bit,
+// One int8 product of the sequence model, run as oneDNN matmul primitives
+// built once at load (one for any row count, one for each small count): the
+// arithmetic model/vocr_train/fixed_range.py specifies, bit for bit,
 //   q = round_half_even(clamp(x, -bound, bound) * input_multiplier)  (int8)
 //   y = float(q . W^T) * output_scale + bias                          (int32 accumulation)
 // The weights are reordered once into the layout the primitive prefers; each
