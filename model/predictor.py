@@ -269,20 +269,36 @@ def pad_batch(inputs: Sequence[np.ndarray], pad_value: float) -> (torch.Tensor, 
     return batch, widths
 
 
-def features_by_width(cnn, batch: torch.Tensor, widths: torch.Tensor, stride: int) -> torch.Tensor:
-    """CNN features of a padded batch, run once per distinct line width on the
-    unpadded pixels, so no line's features see another line's padding: the
-    CNN's receptive field would otherwise reach into it at a line's right end,
-    and what a line reads would depend on its batch-mates. Padded feature
-    columns are zero (the encoder and attention mask them anyway)."""
+def padded_width(width: int, spec: dict) -> int:
+    """The width a line is padded to before the CNN: the next multiple of the
+    input spec's pad_to_multiple (1, no padding, for bundles from before it)."""
+    multiple = spec.get("pad_to_multiple", 1)
+    return -(-width // multiple) * multiple
+
+
+def features_by_width(cnn, batch: torch.Tensor, widths: torch.Tensor, spec: dict) -> torch.Tensor:
+    """CNN features of a padded batch, run once per padded width on lines padded
+    to it with pad_value, so no line's features see another line's pixels or a
+    wider padding than its own: the CNN's receptive field reaches into the
+    padding at a line's right end, and what a line reads would otherwise depend
+    on its batch-mates. Feature columns past a line's own width are zero (the
+    encoder and attention mask them anyway)."""
+    stride = spec["feature_stride"]
+    padded = torch.tensor([padded_width(int(w), spec) for w in widths])
+    steps = int(widths.max()) // stride
     features = None
-    for width in sorted(set(widths.tolist())):
-        rows = torch.nonzero(widths == width).flatten()
-        part = cnn(batch.index_select(0, rows)[:, :, :, :width])
+    for width in sorted(set(padded.tolist())):
+        rows = torch.nonzero(padded == width).flatten()
+        lines = torch.full((len(rows), batch.size(1), batch.size(2), width), spec["pad_value"], dtype=batch.dtype)
+        for i, r in enumerate(rows.tolist()):
+            own = int(widths[r])
+            lines[i, :, :, :own] = batch[r, :, :, :own]
+        part = cnn(lines)
         if features is None:
-            steps = int(widths.max()) // stride
             features = torch.zeros(batch.size(0), steps, part.size(2), dtype=part.dtype)
-        features[rows, : part.size(1)] = part
+        for i, r in enumerate(rows.tolist()):
+            own = min(part.size(1), int(widths[r]) // stride)
+            features[r, :own] = part[i, :own]
     return features
 
 
@@ -296,7 +312,7 @@ def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest:
     chars, first = vocab["chars"], vocab["first_char_id"]
     lengths = torch.div(widths, stride, rounding_mode="floor").clamp(min=1)
     with torch.no_grad():
-        memory, keys, mask, hidden = seq.encode(features_by_width(cnn, batch, widths, stride), lengths)
+        memory, keys, mask, hidden = seq.encode(features_by_width(cnn, batch, widths, manifest["input"]), lengths)
         # Each line may emit at most `lengths + extra` tokens (EOS included), capped.
         limits = (lengths + decode["extra_steps"]).clamp(max=decode["max_steps"]).tolist()
         n = batch.size(0)

@@ -7,13 +7,21 @@ server all preprocess and decode the same way.
 from vocr_train.vocab import Vocab
 
 
+PADDING = ("before the CNN each line is padded on the right with pad_value to the next multiple of pad_to_multiple "
+           "px, alone or batched (predictor.features_by_width); feature columns past its own width are dropped")
+
+
 def input_spec(cfg: dict, stride: int) -> dict:
     spec = dict(cfg["input"], feature_stride=stride, pad_value=0.0, color="gray",
                 resize="scale to height keeping aspect; width rounded to width_multiple and clamped to "
                        "[min_width, max_width]; INTER_AREA when shrinking, INTER_LINEAR otherwise",
                 long_lines="a line wider than max_width once scaled is cut in blank gaps into pieces at most "
-                           "split_width wide, read one by one and joined (predictor.split_columns)")
+                           "split_width wide, read one by one and joined (predictor.split_columns)",
+                padding=PADDING)
     spec.setdefault("split_width", spec["max_width"])
+    spec.setdefault("pad_to_multiple", 1)
+    if spec["pad_to_multiple"] != 1 and spec["pad_to_multiple"] % spec["width_multiple"]:
+        raise ValueError(f"input.pad_to_multiple {spec['pad_to_multiple']} must be 1 or a multiple of width_multiple")
     if not min(2 * spec["height"], spec["max_width"]) <= spec["split_width"] <= spec["max_width"]:
         raise ValueError(f"input.split_width {spec['split_width']} must lie in [min(2 * height, max_width), max_width]")
     return spec

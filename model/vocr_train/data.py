@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from predictor import pad_batch, preprocess
+from predictor import pad_batch, padded_width, preprocess
 from vocr_train.render import render_line, scan_fonts
 from vocr_train.text_sampler import TextSampler
 from vocr_train.vocab import Vocab
@@ -60,9 +60,14 @@ def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spe
     return preprocess(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), spec)
 
 
-def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab) -> Dict[str, torch.Tensor]:
-    """Pad images on the right and targets with pad; inputs are sos + target."""
-    images, widths = pad_batch([s[0] for s in samples], 0.0)
+def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab, spec: dict) -> Dict[str, torch.Tensor]:
+    """Pad images on the right and targets with pad; inputs are sos + target. The
+    batch is at least as wide as its widest line padded as the predictor and the
+    server pad it (padded_width), so training sees the padding they add."""
+    images, widths = pad_batch([s[0] for s in samples], spec.get("pad_value", 0.0))
+    width = padded_width(int(widths.max()), spec)
+    if width > images.size(3):
+        images = torch.nn.functional.pad(images, (0, width - images.size(3)), value=spec.get("pad_value", 0.0))
     length = max(len(s[1]) for s in samples) + 1
     targets = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)
     inputs = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)
@@ -103,7 +108,7 @@ class TrainStream(IterableDataset):
             pool.sort(key=lambda s: s[0].shape[2])
             order = rng.permutation(POOL_BATCHES)
             for b in order:
-                yield collate(pool[b * batch : (b + 1) * batch], vocab)
+                yield collate(pool[b * batch : (b + 1) * batch], vocab, self.spec)
             chunk += workers
 
 

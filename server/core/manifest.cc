@@ -44,16 +44,25 @@ absl::Status ParseInput(const Json& j, const std::string& where, InputSpec* in) 
   VOCR_RETURN_IF_ERROR(Get(j, "mean", where, &in->mean));
   VOCR_RETURN_IF_ERROR(Get(j, "std", where, &in->std));
   VOCR_RETURN_IF_ERROR(Get(j, "pad_value", where, &in->pad_value));
+  // Bundles from before lines were padded to a multiple: 1, no padding.
+  if (j.contains("pad_to_multiple"))
+    VOCR_RETURN_IF_ERROR(Get(j, "pad_to_multiple", where, &in->pad_to_multiple));
   for (auto [key, value] : {std::pair{"height", in->height},
                             {"channels", in->channels},
                             {"min_width", in->min_width},
                             {"width_multiple", in->width_multiple},
-                            {"feature_stride", in->feature_stride}}) {
+                            {"feature_stride", in->feature_stride},
+                            {"pad_to_multiple", in->pad_to_multiple}}) {
     VOCR_RETURN_IF_ERROR(Positive(value, key, where));
   }
   if (in->channels != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": channels ", in->channels, " unsupported (gray only)"));
+  }
+  if (in->pad_to_multiple != 1 && in->pad_to_multiple % in->width_multiple != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": pad_to_multiple ", in->pad_to_multiple,
+                                                   " is not a multiple of width_multiple ",
+                                                   in->width_multiple));
   }
   if (in->max_width < in->min_width) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": max_width < min_width"));

@@ -27,6 +27,10 @@ struct InputSpec {
   float mean = 0.0f;       // x = (pixel / 255 - mean) / std
   float std = 1.0f;
   float pad_value = 0.0f;  // fills a batch to its widest line
+  // Before the CNN every line is padded on the right (with pad_value) to a
+  // multiple of this many pixels, alone or batched: lines of one multiple
+  // share a shape and run together, and read as they read alone.
+  int pad_to_multiple = 1;
 };
 
 struct VocabSpec {

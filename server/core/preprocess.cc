@@ -60,9 +60,14 @@ LineInput PreprocessGray(const cv::Mat& gray, const InputSpec& spec) {
   return LineInput{pixels, width};
 }
 
+int PaddedWidth(int width, const InputSpec& spec) {
+  const int multiple = std::max(1, spec.pad_to_multiple);
+  return (width + multiple - 1) / multiple * multiple;
+}
+
 torch::Tensor PadBatch(const std::vector<const LineInput*>& lines, const InputSpec& spec) {
   int max_width = 0;
-  for (const LineInput* line : lines) max_width = std::max(max_width, line->width);
+  for (const LineInput* line : lines) max_width = std::max(max_width, PaddedWidth(line->width, spec));
   torch::Tensor batch =
       torch::full({static_cast<int64_t>(lines.size()), spec.channels, spec.height, max_width}, spec.pad_value,
                   torch::kFloat32);

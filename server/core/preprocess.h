@@ -31,8 +31,13 @@ LineInput PreprocessGray(const cv::Mat& gray, const InputSpec& spec);
 
 absl::StatusOr<LineInput> Preprocess(const cv::Mat& image, const InputSpec& spec);
 
-// Stacks lines into [B, C, H, max width], padding on the right with pad_value.
+// Stacks lines into [B, C, H, W], padding on the right with pad_value; W is
+// the widest line's PaddedWidth.
 torch::Tensor PadBatch(const std::vector<const LineInput*>& lines, const InputSpec& spec);
+
+// The width a line of `width` pixels is padded to before the CNN: the next
+// multiple of spec.pad_to_multiple.
+int PaddedWidth(int width, const InputSpec& spec);
 
 }  // namespace vocr
 

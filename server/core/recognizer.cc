@@ -19,28 +19,33 @@ double MsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-// The CNN runs once per distinct line width on unpadded pixels, so no line's
-// features see another line's padding (the receptive field reaches into it
-// at a line's right end and would make a reading depend on its batch-mates).
-// Same as predictor.features_by_width.
+// The CNN runs once per padded width (the manifest's pad_to_multiple), on
+// lines padded to it, so a line's features never see another line's pixels
+// or a wider padding than its own (the receptive field reaches into the
+// padding at a line's right end) and it reads the same alone or batched.
+// Columns past a line's own width are zero. Same as
+// predictor.features_by_width.
 torch::Tensor Recognizer::FeaturesByWidth(const std::vector<const LineInput*>& lines,
                                           const InputSpec& spec) const {
   std::map<int, std::vector<int64_t>> rows_by_width;
   int max_width = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
-    rows_by_width[lines[i]->width].push_back(static_cast<int64_t>(i));
+    rows_by_width[PaddedWidth(lines[i]->width, spec)].push_back(static_cast<int64_t>(i));
     max_width = std::max(max_width, lines[i]->width);
   }
+  const int64_t columns = max_width / spec.feature_stride;
   torch::Tensor features;
   for (const auto& [width, rows] : rows_by_width) {
     std::vector<const LineInput*> group;
     for (int64_t r : rows) group.push_back(lines[r]);
     torch::Tensor part = bundle_->cnn().forward({PadBatch(group, spec)}).toTensor();
     if (!features.defined()) {
-      features =
-          torch::zeros({static_cast<int64_t>(lines.size()), max_width / spec.feature_stride, part.size(2)});
+      features = torch::zeros({static_cast<int64_t>(lines.size()), columns, part.size(2)});
     }
-    features.narrow(1, 0, part.size(1)).index_copy_(0, torch::tensor(rows, torch::kInt64), part);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t own = std::min(part.size(1), group[i]->width / static_cast<int64_t>(spec.feature_stride));
+      features[rows[i]].narrow(0, 0, own).copy_(part[static_cast<int64_t>(i)].narrow(0, 0, own));
+    }
   }
   return features;
 }

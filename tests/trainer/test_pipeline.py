@@ -24,7 +24,7 @@ def test_tiny_model_loss_falls_on_rendered_lines(cache_dir):
     rng = np.random.default_rng(0)
     font = data.font_families(cache_dir, "train")[0][0]
     texts = ["Hà Nội", "số 12", "Việt Nam", "ĐƯỜNG", "tiếng", "năm 2024", "Ừ", "ngày"]
-    batch = data.collate([(data.render_sample(t, font, "clean", rng, spec), vocab.encode(t)) for t in texts], vocab)
+    batch = data.collate([(data.render_sample(t, font, "clean", rng, spec), vocab.encode(t)) for t in texts], vocab, spec)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(40):

@@ -341,6 +341,20 @@ TEST(PadBatch, LeavesLinesOfTheSameWidthUnpadded) {
   EXPECT_TRUE(torch::equal(batch[2], a.pixels));
 }
 
+TEST(PadBatch, PadsEveryLineToTheNextMultipleOfTheSpecs) {
+  InputSpec spec = TinySpec();
+  spec.pad_to_multiple = 64;
+  spec.pad_value = -1.0f;
+  EXPECT_EQ(PaddedWidth(16, spec), 64);
+  EXPECT_EQ(PaddedWidth(64, spec), 64);
+  EXPECT_EQ(PaddedWidth(72, spec), 128);
+  LineInput a{torch::rand({1, 32, 24}), 24}, b{torch::rand({1, 32, 40}), 40};
+  torch::Tensor batch = PadBatch({&a, &b}, spec);
+  ASSERT_EQ(batch.sizes().vec(), (std::vector<int64_t>{2, 1, 32, 64}));
+  EXPECT_TRUE(torch::equal(batch[0].narrow(2, 0, 24), a.pixels));
+  EXPECT_TRUE(torch::equal(batch[1].narrow(2, 40, 24), torch::full({1, 32, 24}, -1.0f)));
+}
+
 // ---- Against the reference predictor ---------------------------------------------------
 
 TEST(Preprocess, IsBitwiseEqualToTheReferencePredictor) {

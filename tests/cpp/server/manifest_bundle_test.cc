@@ -53,6 +53,7 @@ TEST(ParseManifest, AcceptsTheTinyBundlesManifest) {
   EXPECT_EQ(m->input.channels, 1);
   EXPECT_EQ(m->input.width_multiple, 8);
   EXPECT_EQ(m->input.feature_stride, 4);
+  EXPECT_EQ(m->input.pad_to_multiple, 64);
   EXPECT_FLOAT_EQ(m->input.mean, 0.5f);
   EXPECT_FLOAT_EQ(m->input.std, 0.5f);
   EXPECT_EQ(m->vocab.first_char_id, 3);
@@ -165,6 +166,18 @@ TEST(ParseManifest, RefusesNonPositiveOrUnsupportedInputSpecs) {
   EXPECT_THAT(s.message(), HasSubstr("std"));
   s = ParseStatus(EditedManifest([](Json& j) { j["decode"]["max_steps"] = 0; }));
   EXPECT_THAT(s.message(), HasSubstr("max_steps"));
+  s = ParseStatus(EditedManifest([](Json& j) { j["input"]["pad_to_multiple"] = 60; }));
+  EXPECT_THAT(s.message(), HasSubstr("pad_to_multiple 60 is not a multiple of width_multiple 8"));
+  s = ParseStatus(EditedManifest([](Json& j) { j["input"]["pad_to_multiple"] = 0; }));
+  EXPECT_THAT(s.message(), HasSubstr("'pad_to_multiple' must be positive"));
+}
+
+TEST(ParseManifest, PadsToNoMultipleForBundlesFromBeforeIt) {
+  VOCR_REQUIRE_TINY_BUNDLE();
+  absl::StatusOr<Manifest> m =
+      ParseManifest(EditedManifest([](Json& j) { j["input"].erase("pad_to_multiple"); }), "manifest.json");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->input.pad_to_multiple, 1);
 }
 
 TEST(ParseManifest, RefusesAVocabularyThatIsNotUtf8) {
