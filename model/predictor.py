@@ -259,11 +259,11 @@ def join_readings(pieces: Sequence[Reading], spaces: Sequence[bool]) -> Reading:
     return Reading(text, math.exp(log_sum / tokens), chars)
 
 
-def pad_batch(inputs: Sequence[np.ndarray], pad_value: float) -> (torch.Tensor, torch.Tensor):
-    """Stack [C, H, W_i] arrays into [B, C, H, max W], padded on the right."""
+def pad_batch(inputs: Sequence[np.ndarray], pad_value: float, min_width: int = 0) -> (torch.Tensor, torch.Tensor):
+    """Stack [C, H, W_i] arrays into [B, C, H, max(max W, min_width)], padded on the right."""
     widths = torch.tensor([x.shape[2] for x in inputs], dtype=torch.int64)
     c, h = inputs[0].shape[:2]
-    batch = torch.full((len(inputs), c, h, int(widths.max())), pad_value, dtype=torch.float32)
+    batch = torch.full((len(inputs), c, h, max(int(widths.max()), min_width)), pad_value, dtype=torch.float32)
     for i, x in enumerate(inputs):
         batch[i, :, :, : x.shape[2]] = torch.from_numpy(x)
     return batch, widths

@@ -64,10 +64,8 @@ def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab, spec: dic
     """Pad images on the right and targets with pad; inputs are sos + target. The
     batch is at least as wide as its widest line padded as the predictor and the
     server pad it (padded_width), so training sees the padding they add."""
-    images, widths = pad_batch([s[0] for s in samples], spec.get("pad_value", 0.0))
-    width = padded_width(int(widths.max()), spec)
-    if width > images.size(3):
-        images = torch.nn.functional.pad(images, (0, width - images.size(3)), value=spec.get("pad_value", 0.0))
+    widest = padded_width(max(s[0].shape[2] for s in samples), spec)
+    images, widths = pad_batch([s[0] for s in samples], spec.get("pad_value", 0.0), widest)
     length = max(len(s[1]) for s in samples) + 1
     targets = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)
     inputs = torch.full((len(samples), length), vocab.pad, dtype=torch.int64)

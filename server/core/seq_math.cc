@@ -94,9 +94,9 @@ VOCR_VECTOR_CLONES void SumColumns(const float* weights, const float* rows, int6
   }
   if (n % 2 == 1) {  // the last column's partner is a zero column
     const float* left = rows + (n - 1) * d;
-    const float wl = weights ? weights[n - 1] : 1.0f;
+    const float wl = weights ? weights[n - 1] : 1.0f;  // 1 * x is x, bit for bit
     float* to = s + (n / 2) * d;
-    for (int64_t j = 0; j < d; ++j) to[j] = (weights ? wl * left[j] : left[j]) + 0.0f;
+    for (int64_t j = 0; j < d; ++j) to[j] = wl * left[j] + 0.0f;
   }
   TreeSum(s, pairs, d);
   std::copy(s, s + d, out);
