@@ -219,8 +219,11 @@ int main(int argc, char** argv) {
   gate.Open(core->get());
   set_ready(true);
   std::cerr << "vocr_server: serving " << m.name << " version " << m.version << " (" << m.cnn.quantization
-            << " CNN, " << m.seq.quantization << " decoder, engine " << m.engine << "), loaded in "
-            << (*core)->bundle().load_seconds() << " s\n";
+            << " CNN, " << m.seq.quantization << " decoder, engine " << m.engine << "; decoder products in "
+            << ((*core)->bundle().seq_kernels().arithmetic() == vocr::Int8Linear::Arithmetic::kInt8
+                    ? "int8 (VNNI)"
+                    : "float32 on the int8 values (no VNNI: oneDNN's int8 kernels saturate)")
+            << "), loaded in " << (*core)->bundle().load_seconds() << " s\n";
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -42,7 +42,20 @@ absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std
 
 }  // namespace
 
-absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& module, const std::string& name) {
+bool Int8Linear::Int8KernelsAreExact() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+    case dnnl::cpu_isa::avx2_vnni:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& module, const std::string& name,
+                                                  Arithmetic arithmetic) {
   VOCR_ASSIGN_OR_RETURN(torch::Tensor weight, Buffer(module, name, "weight", torch::kChar, 2));
   VOCR_ASSIGN_OR_RETURN(torch::Tensor bias, Buffer(module, name, "bias", torch::kFloat, 1));
   VOCR_ASSIGN_OR_RETURN(torch::Tensor multiplier, Buffer(module, name, "input_multiplier", torch::kFloat, 1));
@@ -51,25 +64,52 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
     return absl::FailedPreconditionError(absl::StrCat(name, ": no float attribute 'bound'"));
   if (bias.size(0) != weight.size(0) || multiplier.numel() != 1 || scale.numel() != 1)
     return absl::FailedPreconditionError(absl::StrCat(name, ": bias or scales do not match the weight"));
-
-  Int8Linear l;
-  l.out_ = weight.size(0);
-  l.in_ = weight.size(1);
+  const int64_t out = weight.size(0);
   // The reference clamps with the bound cast to float32, as ATen does with a Scalar.
-  l.bound_ = static_cast<float>(module.attr("bound").toDouble());
-  l.input_multiplier_ = multiplier.item<float>();
-  l.output_scale_ = scale.item<float>();
-  l.bias_.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + l.out_);
-  l.weight_.assign(weight.data_ptr<int8_t>(), weight.data_ptr<int8_t>() + l.out_ * l.in_);
+  return FromParameters(
+      std::vector<int8_t>(weight.data_ptr<int8_t>(), weight.data_ptr<int8_t>() + weight.numel()),
+      std::vector<float>(bias.data_ptr<float>(), bias.data_ptr<float>() + out),
+      static_cast<float>(module.attr("bound").toDouble()), multiplier.item<float>(), scale.item<float>(),
+      name, arithmetic);
+}
+
+absl::StatusOr<Int8Linear> Int8Linear::FromParameters(std::vector<int8_t> weight, std::vector<float> bias,
+                                                      float bound, float input_multiplier, float output_scale,
+                                                      const std::string& name, Arithmetic arithmetic) {
+  const int64_t out = static_cast<int64_t>(bias.size());
+  if (out == 0 || weight.size() % bias.size() != 0 || weight.empty())
+    return absl::FailedPreconditionError(absl::StrCat(name, ": the weight is not [", out, ", in]"));
+  Int8Linear l;
+  l.out_ = out;
+  l.in_ = static_cast<int64_t>(weight.size()) / out;
+  l.bound_ = bound;
+  l.input_multiplier_ = input_multiplier;
+  l.output_scale_ = output_scale;
+  l.bias_ = std::move(bias);
+  l.weight_ = std::move(weight);
+  if (arithmetic == Arithmetic::kAuto)
+    arithmetic = Int8KernelsAreExact() ? Arithmetic::kInt8 : Arithmetic::kFloat;
+  l.arithmetic_ = arithmetic;
+  const bool integer = arithmetic == Arithmetic::kInt8;
+  if (!integer && 127 * 127 * l.in_ >= (int64_t{1} << 24)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, ": ", l.in_, " inputs are too many for exact float32 products on this CPU (at most 1040)"));
+  }
+  const memory::data_type values = integer ? memory::data_type::s8 : memory::data_type::f32;
+  const memory::data_type sums = integer ? memory::data_type::s32 : memory::data_type::f32;
+  // The float path holds the same int8 values as floats.
+  std::vector<float> float_weight;
+  if (!integer) float_weight.assign(l.weight_.begin(), l.weight_.end());
+  void* given_data = integer ? static_cast<void*>(l.weight_.data()) : static_cast<void*>(float_weight.data());
   try {
     // Rows vary per call (batch size, line length): a runtime dimension, so
     // one primitive serves every call.
-    const memory::desc src({DNNL_RUNTIME_DIM_VAL, l.in_}, memory::data_type::s8, memory::format_tag::ab);
-    const memory::desc dst({DNNL_RUNTIME_DIM_VAL, l.out_}, memory::data_type::s32, memory::format_tag::ab);
-    const memory::desc any_weights({l.in_, l.out_}, memory::data_type::s8, memory::format_tag::any);
+    const memory::desc src({DNNL_RUNTIME_DIM_VAL, l.in_}, values, memory::format_tag::ab);
+    const memory::desc dst({DNNL_RUNTIME_DIM_VAL, l.out_}, sums, memory::format_tag::ab);
+    const memory::desc any_weights({l.in_, l.out_}, values, memory::format_tag::any);
     // torch's [out, in] is oneDNN's [in, out] in "ba" order: no copy needed if
     // the primitive takes it as is.
-    const memory::desc plain_weights({l.in_, l.out_}, memory::data_type::s8, memory::format_tag::ba);
+    const memory::desc plain_weights({l.in_, l.out_}, values, memory::format_tag::ba);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::matmul::primitive_desc pd;
@@ -79,7 +119,7 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
       pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, plain_weights, dst), attr, Engine());
     }
     l.any_rows_ = {dnnl::matmul(pd), pd.scratchpad_desc()};
-    memory given(plain_weights, Engine(), weight.data_ptr());
+    memory given(plain_weights, Engine(), given_data);
     l.weights_ = memory(pd.weights_desc(), Engine());
     dnnl::reorder(given, l.weights_).execute(ThreadStream(), given, l.weights_);
     ThreadStream().wait();
@@ -89,8 +129,8 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
     // 3.8 against 10.1 us). One per small row count, on the same reordered
     // weights; the integer result is the same whichever kernel runs.
     for (int64_t rows = 1; rows <= kFixedRows; ++rows) {
-      const memory::desc fixed_src({rows, l.in_}, memory::data_type::s8, memory::format_tag::ab);
-      const memory::desc fixed_dst({rows, l.out_}, memory::data_type::s32, memory::format_tag::ab);
+      const memory::desc fixed_src({rows, l.in_}, values, memory::format_tag::ab);
+      const memory::desc fixed_dst({rows, l.out_}, sums, memory::format_tag::ab);
       try {
         const dnnl::matmul::primitive_desc fixed(dnnl::matmul::desc(fixed_src, pd.weights_desc(), fixed_dst),
                                                  attr, Engine());
@@ -100,8 +140,8 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
       }
     }
   } catch (const dnnl::error& e) {
-    return absl::InternalError(absl::StrCat(name, ": oneDNN int8 matmul [", l.in_, " -> ", l.out_,
-                                            "] could not be created: ", e.what()));
+    return absl::InternalError(absl::StrCat(name, ": oneDNN ", integer ? "int8" : "float32", " matmul [",
+                                            l.in_, " -> ", l.out_, "] could not be created: ", e.what()));
   }
   return l;
 }
@@ -117,24 +157,45 @@ torch::Tensor Int8Linear::Forward(const torch::Tensor& x) const {
 
 void Int8Linear::Forward(const float* x, int64_t rows, float* y) const {
   if (rows == 0) return;
-  // Buffers each thread reuses from call to call; grown, never shrunk.
+  // Buffers each thread reuses from call to call; grown, never shrunk. The
+  // float path keeps its quantized values and sums in the float buffers.
   thread_local std::vector<int8_t> quantized;
   thread_local std::vector<int32_t> accumulators;
+  thread_local std::vector<float> quantized_f, accumulators_f;
   thread_local std::vector<uint8_t> scratch;
-  quantized.resize(static_cast<size_t>(rows * in_));
-  accumulators.resize(static_cast<size_t>(rows * out_));
-  seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
+  const bool integer = arithmetic_ == Arithmetic::kInt8;
+  void* src_data;
+  void* dst_data;
+  if (integer) {
+    quantized.resize(static_cast<size_t>(rows * in_));
+    accumulators.resize(static_cast<size_t>(rows * out_));
+    seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
+    src_data = quantized.data();
+    dst_data = accumulators.data();
+  } else {
+    quantized_f.resize(static_cast<size_t>(rows * in_));
+    accumulators_f.resize(static_cast<size_t>(rows * out_));
+    seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized_f.data());
+    src_data = quantized_f.data();
+    dst_data = accumulators_f.data();
+  }
+  const memory::data_type values = integer ? memory::data_type::s8 : memory::data_type::f32;
+  const memory::data_type sums = integer ? memory::data_type::s32 : memory::data_type::f32;
   const Kernel& kernel = rows <= static_cast<int64_t>(fixed_.size()) ? fixed_[rows - 1] : any_rows_;
   scratch.resize(std::max<size_t>(1, kernel.scratchpad.get_size()));
-  memory src({{rows, in_}, memory::data_type::s8, memory::format_tag::ab}, Engine(), quantized.data());
-  memory dst({{rows, out_}, memory::data_type::s32, memory::format_tag::ab}, Engine(), accumulators.data());
+  memory src({{rows, in_}, values, memory::format_tag::ab}, Engine(), src_data);
+  memory dst({{rows, out_}, sums, memory::format_tag::ab}, Engine(), dst_data);
   memory scratchpad(kernel.scratchpad, Engine(), scratch.data());
   kernel.matmul.execute(ThreadStream(), {{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_WEIGHTS, weights_},
                                          {DNNL_ARG_DST, dst},
                                          {DNNL_ARG_SCRATCHPAD, scratchpad}});
   ThreadStream().wait();
-  seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y);
+  if (integer) {
+    seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y);
+  } else {
+    seq_math::Dequantize(accumulators_f.data(), rows, out_, output_scale_, bias_.data(), y);
+  }
 }
 
 }  // namespace vocr

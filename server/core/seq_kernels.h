@@ -54,6 +54,8 @@ class SeqKernels {
   int64_t attention() const { return attn_memory_.out(); }
   int64_t hidden() const { return dec_hidden_; }
   int64_t vocab_size() const { return out_.out(); }
+  // How this CPU computes the products' exact integers (every layer alike).
+  Int8Linear::Arithmetic arithmetic() const { return out_.arithmetic(); }
 
   // features [lines, columns, features] float; lengths [lines] int64 in
   // 1..columns. Every line starts from `start_token`.

@@ -7,6 +7,11 @@
 namespace vocr::seq_math {
 namespace {
 
+// fixed_range.Int8Linear's input rounding of one value (an integer in [-127, 127]).
+inline float QuantizeOne(float x, float bound, float multiplier) {
+  return RoundHalfEven(std::min(std::max(x, -bound), bound) * multiplier);
+}
+
 // The pairwise sum of `n` rows of d values (in place; the sum ends in row 0),
 // as if zero rows padded them to a power of two: a row without a partner
 // adds a zero row, which only turns -0 into +0, as the reference's does.
@@ -53,7 +58,7 @@ VOCR_VECTOR_CLONES void AttentionScores(const float* keys, const float* query, i
     // Every partial sum is an integer below 127 * 127 * a: exact in int32.
     int32_t acc = 0;
     for (int64_t i = 0; i < a; ++i) {
-      const float q = RoundHalfEven(std::min(std::max(e[i], -bound), bound) * multiplier);
+      const float q = QuantizeOne(e[i], bound, multiplier);
       acc += static_cast<int32_t>(q) * static_cast<int32_t>(weight[i]);
     }
     scores[t] = static_cast<float>(acc) * scale + bias;
@@ -104,9 +109,12 @@ VOCR_VECTOR_CLONES void SumColumns(const float* weights, const float* rows, int6
 
 VOCR_VECTOR_CLONES void Quantize(const float* x, int64_t n, float bound, float multiplier, int8_t* q) {
   for (int64_t i = 0; i < n; ++i) {
-    q[i] = static_cast<int8_t>(
-        static_cast<int32_t>(RoundHalfEven(std::min(std::max(x[i], -bound), bound) * multiplier)));
+    q[i] = static_cast<int8_t>(static_cast<int32_t>(QuantizeOne(x[i], bound, multiplier)));
   }
+}
+
+VOCR_VECTOR_CLONES void Quantize(const float* x, int64_t n, float bound, float multiplier, float* q) {
+  for (int64_t i = 0; i < n; ++i) q[i] = QuantizeOne(x[i], bound, multiplier);
 }
 
 VOCR_VECTOR_CLONES void Dequantize(const int32_t* acc, int64_t rows, int64_t n, float scale,
@@ -115,6 +123,16 @@ VOCR_VECTOR_CLONES void Dequantize(const int32_t* acc, int64_t rows, int64_t n, 
     for (int64_t j = 0; j < n; ++j) {
       // Two roundings, as in the reference: no fused multiply-add here.
       const float scaled = static_cast<float>(acc[r * n + j]) * scale;
+      y[r * n + j] = scaled + bias[j];
+    }
+  }
+}
+
+VOCR_VECTOR_CLONES void Dequantize(const float* acc, int64_t rows, int64_t n, float scale, const float* bias,
+                                   float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float scaled = acc[r * n + j] * scale;  // acc holds an integer: float(acc) as above
       y[r * n + j] = scaled + bias[j];
     }
   }

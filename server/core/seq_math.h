@@ -55,8 +55,12 @@ inline float Tanh(float x) { return 2.0f * Sigmoid(x * 2.0f) - 1.0f; }
 // The int8 products' two element-wise halves (fixed_range.Int8Linear):
 // q[i] = round(clamp(x[i], -bound, bound) * multiplier), and
 // y[r][j] = float(acc[r][j]) * scale + bias[j] for `rows` rows of `n`.
+// The float overloads hold the same integers as floats, for products that
+// run in float arithmetic (exact below 2^24; see int8_linear.h).
 void Quantize(const float* x, int64_t n, float bound, float multiplier, int8_t* q);
+void Quantize(const float* x, int64_t n, float bound, float multiplier, float* q);
 void Dequantize(const int32_t* acc, int64_t rows, int64_t n, float scale, const float* bias, float* y);
+void Dequantize(const float* acc, int64_t rows, int64_t n, float scale, const float* bias, float* y);
 
 // x[i] = Tanh(x[i]) for i < n.
 void TanhInPlace(float* x, int64_t n);

@@ -1,7 +1,9 @@
 // Int8Linear on the shipped bundle's layers: the same product from many
 // threads at once as from one (workers share a bundle, and oneDNN kernels with
 // a scratchpad corrupt each other's results if they share it), and the same
-// at every row count whichever primitive serves it.
+// at every row count whichever primitive serves it, and exactly the integer
+// product the reference specifies, even at the inputs that saturate 16-bit
+// pair sums.
 #include "server/core/int8_linear.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "server/core/onednn_isa.h"
+#include "server/core/seq_math.h"
 
 namespace vocr {
 namespace {
@@ -85,8 +88,81 @@ TEST_P(Int8LinearTest, EachRowIsTheSameAtEveryRowCount) {
   }
 }
 
+// fixed_range.Int8Linear's arithmetic in plain integers: what Forward must give.
+std::vector<float> ExactProduct(const Int8Linear& l, const std::vector<float>& x, int64_t rows) {
+  std::vector<float> y(static_cast<size_t>(rows * l.out()));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < l.out(); ++j) {
+      int64_t acc = 0;
+      for (int64_t i = 0; i < l.in(); ++i) {
+        const float v = std::min(std::max(x[static_cast<size_t>(r * l.in() + i)], -l.bound()), l.bound());
+        acc += static_cast<int64_t>(seq_math::RoundHalfEven(v * l.input_multiplier())) *
+               l.weight()[static_cast<size_t>(j * l.in() + i)];
+      }
+      y[static_cast<size_t>(r * l.out() + j)] =
+          static_cast<float>(acc) * l.output_scale() + l.bias()[static_cast<size_t>(j)];
+    }
+  }
+  return y;
+}
+
+// Rows at the bound whose signs follow a column's weights (that column's
+// largest sum), all at +bound and all at -bound, then ordinary rows.
+std::vector<float> HardRows(const Int8Linear& l, int64_t* rows) {
+  std::vector<float> x;
+  for (int64_t j = 0; j < std::min<int64_t>(l.out(), 6); ++j) {
+    for (int64_t i = 0; i < l.in(); ++i)
+      x.push_back(l.weight()[j * l.in() + i] >= 0 ? l.bound() : -l.bound());
+  }
+  x.insert(x.end(), l.in(), l.bound());
+  x.insert(x.end(), l.in(), -l.bound());
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.0f, l.bound() / 2);
+  for (int64_t k = 0; k < 4 * l.in(); ++k) x.push_back(normal(gen));
+  *rows = static_cast<int64_t>(x.size()) / l.in();
+  return x;
+}
+
+TEST_P(Int8LinearTest, GivesTheExactIntegerProductEvenWhereSixteenBitPairsWouldSaturate) {
+  int64_t rows = 0;
+  const std::vector<float> x = HardRows(linear_, &rows);
+  EXPECT_EQ(Product(x, rows), ExactProduct(linear_, x, rows))
+      << "arithmetic " << static_cast<int>(linear_.arithmetic());
+}
+
 INSTANTIATE_TEST_SUITE_P(ShippedLayers, Int8LinearTest,
                          ::testing::Values("encoder.recurrent", "cell.input", "out", "attn_hidden"));
+
+// Every weight and input at the int8 extremes: 127 x 127 pairs overflow a
+// 16-bit sum, which is what oneDNN's int8 kernels without VNNI saturate.
+TEST(Int8LinearArithmetic, EachArithmeticThisCpuRunsIsExactAtTheExtremes) {
+  CapOneDnnIsa();
+  const int64_t in = 608, out = 24;  // the widest product of the shipped model (the output layer)
+  std::vector<int8_t> weight(static_cast<size_t>(in * out));
+  for (size_t k = 0; k < weight.size(); ++k)
+    weight[k] = (k / in) % 3 == 2 ? (k % 2 ? 127 : -127) : ((k / in) % 3 ? -127 : 127);
+  std::vector<Int8Linear::Arithmetic> kinds = {Int8Linear::Arithmetic::kAuto, Int8Linear::Arithmetic::kFloat};
+  if (Int8Linear::Int8KernelsAreExact()) kinds.push_back(Int8Linear::Arithmetic::kInt8);
+  for (Int8Linear::Arithmetic kind : kinds) {
+    auto l = Int8Linear::FromParameters(weight, std::vector<float>(out, 0.5f), 1.0f, 127.0f, 1.0f, "extremes",
+                                        kind);
+    ASSERT_TRUE(l.ok()) << l.status();
+    int64_t rows = 0;
+    const std::vector<float> x = HardRows(*l, &rows);
+    std::vector<float> y(static_cast<size_t>(rows * out));
+    l->Forward(x.data(), rows, y.data());
+    EXPECT_EQ(y, ExactProduct(*l, x, rows)) << "arithmetic " << static_cast<int>(l->arithmetic());
+    EXPECT_EQ(y[0], 127.0f * 127.0f * in + 0.5f);  // the first row follows the first column's signs
+  }
+}
+
+TEST(Int8LinearArithmetic, RefusesAFloatProductTooWideToStayExact) {
+  CapOneDnnIsa();
+  auto l = Int8Linear::FromParameters(std::vector<int8_t>(1100, 1), {0.0f}, 1.0f, 127.0f, 1.0f, "wide",
+                                      Int8Linear::Arithmetic::kFloat);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("1040"), std::string::npos) << l.status();
+}
 
 }  // namespace
 }  // namespace vocr
