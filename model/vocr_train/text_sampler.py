@@ -1,16 +1,19 @@
 """Draws the text of synthetic lines: real prose, word sequences and generated strings, by kind weights.
 
-The sources are corpus.py (prose, syllables) and generated_text.py (names,
-addresses, ...); the held-out split follows theirs.
+The sources are corpus.py (prose, syllables), generated_text.py (names,
+addresses, ...) and technical_text.py (paths, commands, units, English); the
+held-out split follows theirs.
 """
 import os
 
 from vocr_train.corpus import build_corpus
 from vocr_train.generated_text import DISTRICTS, GENERATORS, GIVEN, STREETS, WARDS, digits, holdout
+from vocr_train.technical_text import gen_technical
 
-KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field')
-DEFAULT_WEIGHTS = {'prose': 42, 'words': 10, 'name': 8, 'address': 8, 'date': 6, 'id': 5,
-                   'phone': 5, 'money': 5, 'code': 4, 'field': 7}
+KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field', 'tech')
+DEFAULT_WEIGHTS = {'prose': 35, 'words': 9, 'name': 8, 'address': 8, 'date': 6, 'id': 5,
+                   'phone': 5, 'money': 5, 'code': 4, 'field': 7, 'tech': 8}
+_GENERATORS = dict(GENERATORS, tech=gen_technical)
 CAPS_RATE, TITLE_RATE = 0.12, 0.05
 # Names and addresses are printed in capitals on ID cards and forms far more often.
 CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3}
@@ -18,13 +21,13 @@ CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3}
 
 def _fit(text, hi):
     """Collapse spaces and cut to <= hi chars, preferably after a comma (whole address
-    parts), else at a word boundary ('' if impossible)."""
+    parts), else at a word boundary ('' if impossible), dropping a separator left at the end."""
     text = ' '.join(text.split())
     if len(text) > hi:
         cut = text.rfind(', ', 0, hi + 1)
         if cut < hi // 2:
             cut = text.rfind(' ', 0, hi + 1)
-        text = text[:cut].rstrip(' ,;:') if cut > 0 else ''
+        text = text[:cut].rstrip(' ,;:|-') if cut > 0 else ''
     return text
 
 
@@ -51,7 +54,8 @@ class TextSampler:
         self._prose = _read_lines(os.path.join(cache_dir, f'prose-{split}.txt'))
         self._words = _read_lines(os.path.join(cache_dir, 'words.txt'))
         self._pool = {'given': holdout(GIVEN, split), 'street': holdout(STREETS, split),
-                      'ward': holdout(WARDS, split), 'district': holdout(DISTRICTS, split)}
+                      'ward': holdout(WARDS, split), 'district': holdout(DISTRICTS, split),
+                      'split': split}
         weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         unknown = set(weights) - set(KINDS)
         if unknown:
@@ -98,6 +102,8 @@ class TextSampler:
         return ' '.join(words[i:j + 1])
 
     def _case(self, rng, text, kind):
+        if kind == 'tech':      # cased by construction: capitals would break paths, URLs, identifiers
+            return text
         caps = self.caps_rate if self.caps_rate is not None else self.caps_by_kind.get(kind, CAPS_RATE)
         r = rng.random()
         if r < caps and '@' not in text and '://' not in text and 'www.' not in text:
@@ -120,7 +126,7 @@ class TextSampler:
             elif kind == 'words':
                 text = self._word_line(rng, target)
             else:
-                gen = GENERATORS[kind]
+                gen = _GENERATORS[kind]
                 text = gen(rng, self._pool)
                 for _ in range(3):      # a long min_chars: list several, as forms do
                     if len(text) >= self.min_chars:
