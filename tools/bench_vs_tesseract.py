@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/bench_vs_tesseract.py [--repeats 3] [--duration 10] [--lines 60]
 
 The lines: from each validation subset (model/build/val: clean, degraded,
-numbers, caps, hard), `--lines` pairs of lines of that subset joined side by
+numbers, caps, hard, long, tech), `--lines` pairs of lines of that subset joined side by
 side with a word gap and a third as many single lines, so lengths run from a
 few characters to 70+, most of them 40-64 as in documents, and the widest
 take the server's long-line path (cut into pieces, read, joined).
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "build" / "server" / "vocr_server"
 CLIENT = ROOT / "build" / "client" / "ocr_client"
 TESSERACT = ROOT / "build" / "bench" / "tesseract_bench"
-SUBSETS = ("clean", "degraded", "numbers", "caps", "hard")
+SUBSETS = ("clean", "degraded", "numbers", "caps", "hard", "long", "tech")
 sys.path.insert(0, str(ROOT / "model"))
 sys.path.insert(0, str(ROOT / "tools"))
 from bench_server import serving  # noqa: E402  (the same server start-up as the configuration benchmark)

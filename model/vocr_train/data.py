@@ -38,6 +38,12 @@ SUBSET_SPECS = {
     # Photo and scan conditions; ID-card style "label: value" fields weigh more.
     "hard": {"weights": {"prose": 30, "words": 5, "name": 10, "address": 10, "date": 8, "id": 8, "phone": 5,
                          "money": 4, "code": 4, "field": 25}, "modes": ["hard"]},
+    # Lines of documents: 40-90 characters, so many are wider than the model's
+    # maximum width and are read in pieces (the long-line path).
+    "long": {"weights": {"prose": 6, "words": 1, "address": 1, "field": 1, "tech": 2}, "min_chars": 40,
+             "max_chars": 90, "modes": ["clean", "degraded"]},
+    # Paths, commands, identifiers, URLs, versions, amounts with units, English.
+    "tech": {"weights": {"tech": 1}, "modes": ["clean", "degraded"]},
 }
 SUBSETS = tuple(SUBSET_SPECS)
 POOL_BATCHES = 4  # batches per width-sorted pool
@@ -58,6 +64,23 @@ def pick_font(families: List[List[str]], rng: np.random.Generator) -> str:
 def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict) -> np.ndarray:
     rgb = render_line(text, font, rng, mode)
     return preprocess(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), spec)
+
+
+def fit_width(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict,
+              tries: int = 3) -> Tuple[np.ndarray, str]:
+    """A rendered line (gray) and its text, cut at a word boundary until it fits the
+    model's maximum width once scaled to its height, as every line and every piece
+    the server reads does: a longer one would be squeezed, which no reading sees."""
+    gray = cv2.cvtColor(render_line(text, font, rng, mode), cv2.COLOR_RGB2GRAY)
+    for _ in range(tries):
+        h, w = gray.shape
+        scaled = w * spec["height"] / h
+        cut = text.rfind(" ", 0, int(len(text) * 0.97 * spec["max_width"] / scaled) + 1)
+        if scaled <= spec["max_width"] or cut <= 0:
+            break
+        text = text[:cut].rstrip(" ,;:|-")
+        gray = cv2.cvtColor(render_line(text, font, rng, mode), cv2.COLOR_RGB2GRAY)
+    return gray, text
 
 
 def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab, spec: dict) -> Dict[str, torch.Tensor]:
@@ -101,8 +124,8 @@ class TrainStream(IterableDataset):
             for _ in range(batch * POOL_BATCHES):
                 text, _kind = sampler.sample(text_rng)
                 mode = modes[int(np.searchsorted(cum_share, rng.random(), side="right"))]
-                font = pick_font(families, rng)
-                pool.append((render_sample(text, font, mode, rng, self.spec), vocab.encode(text)))
+                gray, text = fit_width(text, pick_font(families, rng), mode, rng, self.spec)
+                pool.append((preprocess(gray, self.spec), vocab.encode(text)))
             pool.sort(key=lambda s: s[0].shape[2])
             order = rng.permutation(POOL_BATCHES)
             for b in order:
@@ -140,7 +163,8 @@ def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
     counts = {}
     for s, subset in enumerate(SUBSETS):
         spec = SUBSET_SPECS[subset]
-        sampler = TextSampler("val", vocab.chars, cache_dir, max_chars=cfg["data"]["max_chars"],
+        sampler = TextSampler("val", vocab.chars, cache_dir, min_chars=spec.get("min_chars", 1),
+                              max_chars=spec.get("max_chars", cfg["data"]["max_chars"]),
                               weights=spec.get("weights"), caps_rate=spec.get("caps_rate"))
         folder = os.path.join(out_dir, subset)
         os.makedirs(folder, exist_ok=True)

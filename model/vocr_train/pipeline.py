@@ -29,7 +29,7 @@ from typing import Dict, List
 import torch
 
 from predictor import sha256_file
-from vocr_train import data, quantize
+from vocr_train import data, from_bundle, quantize
 from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
 from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
@@ -88,6 +88,10 @@ def step_data(cfg: dict) -> None:
 def step_train(cfg: dict) -> None:
     model = new_model(cfg)
     manifest = contract(cfg, model)
+    start = cfg["train"].get("init_from")  # a bundle to fine-tune, instead of random weights
+    if start and not os.path.exists(run_file(cfg, "fp32.ckpt")):
+        from_bundle.load_model(model, os.path.join(MODEL_DIR, start), cfg["engine"],
+                               calibration_images(cfg, manifest))
     subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
     stage = Stage("fp32", cfg["train"], cfg["paths"]["run"], fingerprint(cfg, "train"))
     result = train_loop(model, cfg, stage, batches(cfg, manifest),
