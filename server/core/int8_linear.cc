@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +17,14 @@ using dnnl::memory;
 const dnnl::engine& Engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
+}
+
+// oneDNN's type for each arithmetic's values and sums.
+template <typename T>
+constexpr memory::data_type DataType() {
+  if constexpr (std::is_same_v<T, int8_t>) return memory::data_type::s8;
+  if constexpr (std::is_same_v<T, int32_t>) return memory::data_type::s32;
+  return memory::data_type::f32;
 }
 
 // Streams are cheap but not thread-safe: one per thread.
@@ -95,8 +104,8 @@ absl::StatusOr<Int8Linear> Int8Linear::FromParameters(std::vector<int8_t> weight
     return absl::FailedPreconditionError(absl::StrCat(
         name, ": ", l.in_, " inputs are too many for exact float32 products on this CPU (at most 1040)"));
   }
-  const memory::data_type values = integer ? memory::data_type::s8 : memory::data_type::f32;
-  const memory::data_type sums = integer ? memory::data_type::s32 : memory::data_type::f32;
+  const memory::data_type values = integer ? DataType<int8_t>() : DataType<float>();
+  const memory::data_type sums = integer ? DataType<int32_t>() : DataType<float>();
   // The float path holds the same int8 values as floats.
   std::vector<float> float_weight;
   if (!integer) float_weight.assign(l.weight_.begin(), l.weight_.end());
@@ -157,45 +166,33 @@ torch::Tensor Int8Linear::Forward(const torch::Tensor& x) const {
 
 void Int8Linear::Forward(const float* x, int64_t rows, float* y) const {
   if (rows == 0) return;
-  // Buffers each thread reuses from call to call; grown, never shrunk. The
-  // float path keeps its quantized values and sums in the float buffers.
-  thread_local std::vector<int8_t> quantized;
-  thread_local std::vector<int32_t> accumulators;
-  thread_local std::vector<float> quantized_f, accumulators_f;
-  thread_local std::vector<uint8_t> scratch;
-  const bool integer = arithmetic_ == Arithmetic::kInt8;
-  void* src_data;
-  void* dst_data;
-  if (integer) {
-    quantized.resize(static_cast<size_t>(rows * in_));
-    accumulators.resize(static_cast<size_t>(rows * out_));
-    seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
-    src_data = quantized.data();
-    dst_data = accumulators.data();
+  if (arithmetic_ == Arithmetic::kInt8) {
+    Run<int8_t, int32_t>(x, rows, y);
   } else {
-    quantized_f.resize(static_cast<size_t>(rows * in_));
-    accumulators_f.resize(static_cast<size_t>(rows * out_));
-    seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized_f.data());
-    src_data = quantized_f.data();
-    dst_data = accumulators_f.data();
+    Run<float, float>(x, rows, y);  // the same integers, held as floats
   }
-  const memory::data_type values = integer ? memory::data_type::s8 : memory::data_type::f32;
-  const memory::data_type sums = integer ? memory::data_type::s32 : memory::data_type::f32;
+}
+
+template <typename Value, typename Sum>
+void Int8Linear::Run(const float* x, int64_t rows, float* y) const {
+  // Buffers each thread reuses from call to call; grown, never shrunk.
+  thread_local std::vector<Value> quantized;
+  thread_local std::vector<Sum> accumulators;
+  thread_local std::vector<uint8_t> scratch;
+  quantized.resize(static_cast<size_t>(rows * in_));
+  accumulators.resize(static_cast<size_t>(rows * out_));
+  seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
   const Kernel& kernel = rows <= static_cast<int64_t>(fixed_.size()) ? fixed_[rows - 1] : any_rows_;
   scratch.resize(std::max<size_t>(1, kernel.scratchpad.get_size()));
-  memory src({{rows, in_}, values, memory::format_tag::ab}, Engine(), src_data);
-  memory dst({{rows, out_}, sums, memory::format_tag::ab}, Engine(), dst_data);
+  memory src({{rows, in_}, DataType<Value>(), memory::format_tag::ab}, Engine(), quantized.data());
+  memory dst({{rows, out_}, DataType<Sum>(), memory::format_tag::ab}, Engine(), accumulators.data());
   memory scratchpad(kernel.scratchpad, Engine(), scratch.data());
   kernel.matmul.execute(ThreadStream(), {{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_WEIGHTS, weights_},
                                          {DNNL_ARG_DST, dst},
                                          {DNNL_ARG_SCRATCHPAD, scratchpad}});
   ThreadStream().wait();
-  if (integer) {
-    seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y);
-  } else {
-    seq_math::Dequantize(accumulators_f.data(), rows, out_, output_scale_, bias_.data(), y);
-  }
+  seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y);
 }
 
 }  // namespace vocr

@@ -69,6 +69,10 @@ class Int8Linear {
   void Forward(const float* x, int64_t rows, float* y) const;
 
  private:
+  // Forward in one arithmetic: Value and Sum are int8_t/int32_t or float/float.
+  template <typename Value, typename Sum>
+  void Run(const float* x, int64_t rows, float* y) const;
+
   int64_t in_ = 0, out_ = 0;
   Arithmetic arithmetic_ = Arithmetic::kInt8;
   float bound_ = 0, input_multiplier_ = 0, output_scale_ = 0;
