@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "build" / "server" / "vocr_server"
 CLIENT = ROOT / "build" / "client" / "ocr_client"
 TESSERACT = ROOT / "build" / "bench" / "tesseract_bench"
-SUBSETS = ("clean", "degraded", "numbers", "caps", "hard", "long", "tech")
+SUBSETS = ("clean", "degraded", "numbers", "caps", "hard", "long", "tech", "pango")
 sys.path.insert(0, str(ROOT / "model"))
 sys.path.insert(0, str(ROOT / "tools"))
 from bench_server import serving  # noqa: E402  (the same server start-up as the configuration benchmark)

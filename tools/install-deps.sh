@@ -9,8 +9,10 @@ set -euo pipefail
 
 # Trainer: Debian's torch 1.13.1 (the same version as libtorch-dev, so
 # TorchScript files move between them), OpenBLAS (without it torch multiplies
-# fp32 matrices with the reference BLAS, ~15x slower), image and font tools.
+# fp32 matrices with the reference BLAS, ~15x slower), image and font tools, and
+# Pango and Cairo with their Python bindings (the second line renderer).
 TRAINER=(python3 python3-torch libopenblas0-openmp python3-numpy python3-pil python3-opencv
+  gir1.2-pango-1.0 python3-gi-cairo
   python3-fonttools python3-pytest)
 
 # Text sources for synthetic lines: Vietnamese documentation, translations and

@@ -27,7 +27,8 @@ from vocr_train.text_sampler import TextSampler
 from vocr_train.vocab import Vocab
 
 # Validation subsets: what text is drawn (TextSampler weights and caps rate)
-# and how it is rendered (render modes, one drawn per line).
+# and how it is rendered (render modes, one drawn per line; the renderer,
+# Pillow unless named).
 SUBSET_SPECS = {
     "clean": {"modes": ["clean"]},
     "degraded": {"modes": ["degraded"]},
@@ -44,6 +45,11 @@ SUBSET_SPECS = {
              "max_chars": 90, "modes": ["clean", "degraded"]},
     # Paths, commands, identifiers, URLs, versions, amounts with units, English.
     "tech": {"weights": {"tech": 1}, "modes": ["clean", "degraded"]},
+    # Drawn only by the second renderer (Pango and Cairo: other shaping,
+    # hinting, spacing, neighbouring lines), so it measures how well reading
+    # carries over to a rasterizer other than Pillow's.
+    "pango": {"weights": {"prose": 6, "words": 1, "address": 1, "field": 1, "tech": 2, "money": 1, "date": 1},
+              "modes": ["clean", "clean", "degraded"], "renderer": "pango"},
 }
 SUBSETS = tuple(SUBSET_SPECS)
 POOL_BATCHES = 4  # batches per width-sorted pool
@@ -61,17 +67,18 @@ def pick_font(families: List[List[str]], rng: np.random.Generator) -> str:
     return family[int(rng.integers(len(family)))]
 
 
-def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict) -> np.ndarray:
-    rgb = render_line(text, font, rng, mode)
+def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict,
+                  renderer: str = "pil") -> np.ndarray:
+    rgb = render_line(text, font, rng, mode, renderer)
     return preprocess(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), spec)
 
 
 def fit_width(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict,
-              tries: int = 3) -> Tuple[np.ndarray, str]:
+              renderer: str = "pil", tries: int = 3) -> Tuple[np.ndarray, str]:
     """A rendered line (gray) and its text, cut at a word boundary until it fits the
     model's maximum width once scaled to its height, as every line and every piece
     the server reads does: a longer one would be squeezed, which no reading sees."""
-    gray = cv2.cvtColor(render_line(text, font, rng, mode), cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(render_line(text, font, rng, mode, renderer), cv2.COLOR_RGB2GRAY)
     for _ in range(tries):
         h, w = gray.shape
         scaled = w * spec["height"] / h
@@ -79,8 +86,15 @@ def fit_width(text: str, font: str, mode: str, rng: np.random.Generator, spec: d
         if scaled <= spec["max_width"] or cut <= 0:
             break
         text = text[:cut].rstrip(" ,;:|-")
-        gray = cv2.cvtColor(render_line(text, font, rng, mode), cv2.COLOR_RGB2GRAY)
+        gray = cv2.cvtColor(render_line(text, font, rng, mode, renderer), cv2.COLOR_RGB2GRAY)
     return gray, text
+
+
+def pick_share(shares: Dict[str, float], rng: np.random.Generator) -> str:
+    """A key of `shares` ({name: weight}) drawn in proportion to its weight."""
+    names = list(shares)
+    cum = np.cumsum([shares[n] for n in names]) / sum(shares.values())
+    return names[min(int(np.searchsorted(cum, rng.random(), side="right")), len(names) - 1)]
 
 
 def collate(samples: List[Tuple[np.ndarray, List[int]]], vocab: Vocab, spec: dict) -> Dict[str, torch.Tensor]:
@@ -114,8 +128,7 @@ class TrainStream(IterableDataset):
         sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"],
                               caps_by_kind=data.get("caps_by_kind"))
         batch = self.cfg["train"]["batch_size"]
-        modes = list(data["modes"])  # render mode -> share of training lines
-        cum_share = np.cumsum([data["modes"][m] for m in modes]) / sum(data["modes"].values())
+        renderers = data.get("renderers", {"pil": 1})  # renderer -> share of training lines
         chunk = self.start_chunk + worker
         while True:
             rng = np.random.default_rng([self.cfg["seed"], chunk])
@@ -123,8 +136,9 @@ class TrainStream(IterableDataset):
             pool = []
             for _ in range(batch * POOL_BATCHES):
                 text, _kind = sampler.sample(text_rng)
-                mode = modes[int(np.searchsorted(cum_share, rng.random(), side="right"))]
-                gray, text = fit_width(text, pick_font(families, rng), mode, rng, self.spec)
+                mode = pick_share(data["modes"], rng)
+                renderer = pick_share(renderers, rng)
+                gray, text = fit_width(text, pick_font(families, rng), mode, rng, self.spec, renderer)
                 pool.append((preprocess(gray, self.spec), vocab.encode(text)))
             pool.sort(key=lambda s: s[0].shape[2])
             order = rng.permutation(POOL_BATCHES)
@@ -175,7 +189,7 @@ def write_val_set(cfg: dict, cache_dir: str, out_dir: str) -> Dict[str, int]:
             text, kind = sampler.sample(text_rng)
             font = pick_font(families, rng)
             mode = spec["modes"][int(rng.integers(len(spec["modes"])))]
-            rgb = render_line(text, font, rng, mode)
+            rgb = render_line(text, font, rng, mode, spec.get("renderer", "pil"))
             name = f"{i:05d}.png"
             cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             labels.append(f"{name}\t{text}\n")

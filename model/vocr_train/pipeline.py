@@ -29,7 +29,7 @@ from typing import Dict, List
 import torch
 
 from predictor import sha256_file
-from vocr_train import data, from_bundle, quantize
+from vocr_train import data, from_bundle, quantize, render, render_pango
 from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
 from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
@@ -64,6 +64,16 @@ def load_fp32(cfg: dict) -> OcrModel:
     return model.eval()
 
 
+def drawing_code_digest() -> str:
+    """What the validation images depend on besides text and fonts: the
+    renderers' code and the subset specifications."""
+    digest = hashlib.sha256(json.dumps(data.SUBSET_SPECS, sort_keys=True).encode())
+    for module in (render, render_pango):
+        with open(module.__file__, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
 def step_data(cfg: dict) -> None:
     charset = Vocab().chars
     corpus = build_corpus(cfg["paths"]["cache"], charset)
@@ -72,7 +82,8 @@ def step_data(cfg: dict) -> None:
           f"{len(fonts['dropped'])} dropped")
     # The set is rebuilt whenever anything it is drawn from changes.
     key = {"seed": cfg["seed"], "val_lines": cfg["data"]["val_lines"], "max_chars": cfg["data"]["max_chars"],
-           "corpus": corpus, "fonts": hashlib.sha256("\n".join(fonts["val"]).encode()).hexdigest()}
+           "corpus": corpus, "fonts": hashlib.sha256("\n".join(fonts["val"]).encode()).hexdigest(),
+           "drawing": drawing_code_digest()}
     marker = os.path.join(cfg["paths"]["val"], "done.json")
     if os.path.exists(marker):
         with open(marker) as f:

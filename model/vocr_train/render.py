@@ -1,21 +1,24 @@
 """Synthetic text-line images for training the Vietnamese OCR model.
 
     scan_fonts(charset, cache_dir) -> {'train': [...], 'val': [...], 'dropped': {...}}
-    render_line(text, font_path, rng, mode) -> HxWx3 uint8 RGB
+    render_line(text, font_path, rng, mode, renderer='pil') -> HxWx3 uint8 RGB
 
 mode 'clean' gives plain dark text on a light, nearly uniform background;
 'degraded' adds the geometric, photometric and layout nuisances seen in
 scans and phone photos; 'hard' turns them up to what a phone photo of an
 ID card or a stamped form gives: text 12-20 px high upscaled, coloured
 card backgrounds with guilloche patterns, stamps and pen strokes across the
-text, stronger perspective and motion blur.  Every random choice is drawn from the `rng`
+text, stronger perspective and motion blur, and what phone cameras add:
+glare, bent baselines, signal-dependent sensor noise, blurred chroma and
+JPEG down to quality 8.  Every random choice is drawn from the `rng`
 argument, so a seed reproduces an image exactly.
 
-Pipeline: render an anti-aliased coverage mask with FreeType (PIL), warp it
-(rotation/shear/perspective), crop around font metrics + real ink, build
-a background of the crop's size, composite text colour through the mask,
-then apply photometric degradations (illumination, blur, low resolution,
-noise, JPEG).  Doing geometry on the single-channel mask and generating the
+Pipeline: render an anti-aliased coverage mask with FreeType (PIL) or with
+Pango and Cairo (render_pango.py, `renderer='pango'`), warp it
+(rotation/shear/perspective, sometimes a curved baseline), crop around font
+metrics + real ink, build a background of the crop's size, composite text
+colour through the mask, then apply photometric degradations (illumination,
+glare, blur, low resolution, noise, JPEG).  Doing geometry on the single-channel mask and generating the
 background only at final size keeps the cost around 1-2 ms per line.
 
 Speed note: call scan_fonts() before starting DataLoader workers.  It
@@ -38,6 +41,10 @@ from .fonts import render_path, scan_fonts
 __all__ = ['scan_fonts', 'render_line']  # scan_fonts lives in fonts.py
 
 MODES = ('clean', 'degraded', 'hard')
+# Who draws the glyphs: FreeType through Pillow (no shaping, one hinting
+# setting), or Pango and Cairo (render_pango.py).  The rest of the pipeline
+# (warp, crop, background, degradations) is the same for both.
+RENDERERS = ('pil', 'pango')
 
 
 # ---------------------------------------------------------------- fonts ----
@@ -117,7 +124,7 @@ def _warp(mask, box, rng, size, hard=False):
     crop can still follow the font metrics.  The output canvas grows to
     contain the whole warped mask, so nothing is cut off here.
     """
-    h, w = mask.shape
+    h, w = mask.shape[:2]
     cx, cy = w / 2.0, h / 2.0
     m = np.eye(3)
     if rng.random() < (0.6 if hard else 0.35):
@@ -156,6 +163,28 @@ def _warp(mask, box, rng, size, hard=False):
     warped = cv2.warpPerspective(mask, m, (int(ow), int(oh)), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return warped, apply(box)
+
+
+def _bend(mask, box, rng, size, hard=False):
+    """A curved baseline: a page that does not lie flat, a card bent in the
+    hand.  Each column moves vertically by a sine of up to a sixth of the text
+    size (a third in hard mode) over one to three line lengths."""
+    h, w = mask.shape[:2]
+    amp = rng.uniform(0.05, 0.33 if hard else 0.17) * size
+    period = rng.uniform(1.0, 3.0) * w
+    phase = rng.uniform(0, 2 * math.pi)
+    pad = int(math.ceil(amp)) + 1
+
+    def shift(x):
+        return amp * np.sin(2 * math.pi * np.asarray(x, np.float64) / period + phase)
+
+    map_x = np.tile(np.arange(w, dtype=np.float32), (h + 2 * pad, 1))
+    map_y = (np.arange(h + 2 * pad, dtype=np.float32)[:, None] - pad
+             - shift(np.arange(w)).astype(np.float32)[None, :])
+    bent = cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    box = box.copy()
+    box[:, 1] += pad + shift(box[:, 0])
+    return bent, box
 
 
 # ------------------------------------------------------------- colours -----
@@ -320,6 +349,40 @@ def _motion_kernel(rng, max_len):
     return k / max(k.sum(), 1e-6)
 
 
+def _glare(rng, img):
+    """A soft specular highlight (a lamp or the sky on glossy paper or a
+    laminated card): an elliptical patch pulled towards white."""
+    h, w = img.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = rng.uniform(0, w), rng.uniform(-0.3 * h, 1.3 * h)
+    rx, ry = rng.uniform(0.5, 3.0) * h, rng.uniform(0.4, 1.5) * h
+    patch = np.exp(-(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2))
+    strength = np.float32(rng.uniform(0.3, 0.8))
+    return img + (255.0 - img) * (patch * strength)[..., None]
+
+
+def _sensor_noise(rng, img):
+    """Phone sensor noise: shot noise that grows with the signal plus read
+    noise, drawn at a lower resolution and smeared as demosaicing does."""
+    h, w = img.shape[:2]
+    gain, read = rng.uniform(0.1, 0.6), rng.uniform(1.0, 5.0)
+    sigma = np.sqrt(np.maximum(img, 0) * gain + read ** 2)
+    noise = rng.standard_normal((h, w, 3), dtype=np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), rng.uniform(0.5, 1.0)) * 1.8
+    return img + noise * sigma
+
+
+def _chroma_blur(rng, img):
+    """Colour resolution below luminance resolution (4:2:0 video, camera
+    pipelines): the chroma planes are shrunk and blown up again."""
+    ycc = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb)
+    h, w = ycc.shape[:2]
+    f = rng.uniform(2.0, 4.0)
+    small = cv2.resize(ycc[..., 1:], (max(1, int(w / f)), max(1, int(h / f))), interpolation=cv2.INTER_AREA)
+    ycc[..., 1:] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB).astype(np.float32)
+
+
 def _photometric(rng, img, line_h, hard=False):
     """Illumination, blur, low resolution, noise and JPEG on float32 RGB.
 
@@ -329,9 +392,13 @@ def _photometric(rng, img, line_h, hard=False):
     noise rather than a hard example.
     """
     h, w = img.shape[:2]
-    if rng.random() < 0.2:  # uneven illumination: shadow / vignetting
+    if rng.random() < (0.35 if hard else 0.2):  # uneven illumination: shadow / vignetting
         field = _smooth_field(rng, h, w, int(rng.integers(max(4, h // 2), max(5, 2 * h))))
         img = img * (1.0 - rng.uniform(0.15, 0.45) * field)[..., None]
+    if rng.random() < (0.2 if hard else 0.04):
+        img = _glare(rng, img)
+    if rng.random() < (0.4 if hard else 0.1):
+        img = _chroma_blur(rng, img)
     r = rng.random()
     if r < 0.2:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, min(1.2, max(0.5, 0.05 * line_h))))
@@ -348,7 +415,9 @@ def _photometric(rng, img, line_h, hard=False):
                            interpolation=cv2.INTER_AREA)
         interp = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST)[int(rng.integers(3))]
         img = cv2.resize(small, (w, h), interpolation=interp)
-    if rng.random() < 0.3:
+    if hard and rng.random() < 0.35:
+        img = _sensor_noise(rng, img)
+    elif rng.random() < 0.3:
         sigma = rng.uniform(2, 12)
         if rng.random() < 0.7:  # luminance noise (same on all channels)
             img = img + rng.standard_normal((h, w, 1), dtype=np.float32) * sigma
@@ -362,7 +431,7 @@ def _photometric(rng, img, line_h, hard=False):
         img[u > 1 - amount / 2] = rng.uniform(215, 255)
     out = np.clip(img, 0, 255, out=img).astype(np.uint8)
     if rng.random() < (0.6 if hard else 0.35):  # JPEG last, as in real capture pipelines
-        q = int(rng.integers(15, 91))
+        q = int(rng.integers(8 if hard else 15, 91))
         ok, buf = cv2.imencode('.jpg', out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
         if ok:
             out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
@@ -371,23 +440,37 @@ def _photometric(rng, img, line_h, hard=False):
 
 # ---------------------------------------------------------------- main -----
 
-def render_line(text, font_path, rng, mode):
+def _draw_mask(text, font_path, size, rng, renderer, clean):
+    """(mask, line_top, line_bottom, baseline, own) from the chosen renderer;
+    `own` is the line's own coverage when neighbouring lines were drawn too."""
+    if renderer == 'pango':
+        # Imported here: Pango is only needed when it draws.
+        from .render_pango import pango_mask
+        return pango_mask(text, font_path, size, rng, neighbours=rng.random() < (0.3 if clean else 0.15))
+    return _render_mask(text, _get_font(font_path, size), pad=2) + (None,)
+
+
+def render_line(text, font_path, rng, mode, renderer='pil'):
     """Render one text line as an HxWx3 uint8 RGB array.
 
     mode 'clean': dark text on light, nearly uniform paper, reasonable
-    margins, image height about 24-48 px, no geometric or noise degradation.
+    margins, image height about 24-48 px (13-24 px for one line in five: small
+    print scanned at low resolution), no geometric or noise degradation.
     mode 'degraded': text line height 12-64 px with random degradations.
     mode 'hard': as 'degraded' but stronger; most lines are rendered 12-20 px
     high and upscaled 1.5-3x at the end, as a small crop of a photo is.
     """
     if mode not in MODES:
         raise ValueError('mode must be one of %s, got %r' % (MODES, mode))
+    if renderer not in RENDERERS:
+        raise ValueError('renderer must be one of %s, got %r' % (RENDERERS, renderer))
     clean, hard = mode == 'clean', mode == 'hard'
     upscale = rng.uniform(1.5, 3.0) if hard and rng.random() < 0.6 else 1.0
 
     # --- size.  "Line box" = ascent + descent of the font at that size.
     if clean:
-        out_h = int(rng.integers(24, 49))
+        # One line in five is small print: a page scanned at 96-150 dpi.
+        out_h = int(rng.integers(13, 24)) if rng.random() < 0.2 else int(rng.integers(24, 49))
         m_top, m_bot = rng.uniform(0.06, 0.2, 2)
         line_h = out_h / (1.0 + m_top + m_bot)
     elif upscale > 1.0:
@@ -396,13 +479,18 @@ def render_line(text, font_path, rng, mode):
         # Log-uniform: small text is common in documents and hardest to read.
         line_h = math.exp(rng.uniform(math.log(12), math.log(64)))
     size = max(6, int(round(line_h / _line_height_ratio(font_path))))
-    font = _get_font(font_path, size)
 
     # The mask is only as large as the ink (+2 px); _warp grows its canvas
     # as needed and _crop zero-fills margins, so no generous padding here.
-    mask, line_top, line_bot, baseline = _render_mask(text, font, pad=2)
+    mask, line_top, line_bot, baseline, own = _draw_mask(text, font_path, size, rng, renderer, clean)
+    if own is not None:  # warped together; the crop follows the line's own ink
+        mask = np.dstack([mask, own])
+
+    def own_ink(m, thresh=20):
+        return _ink_bbox(m if m.ndim == 2 else m[..., 1], thresh)
+
     # Clean mode keeps even the faintest anti-aliasing inside the crop.
-    ink = _ink_bbox(mask, 0 if clean else 20)
+    ink = own_ink(mask, 0 if clean else 20)
     lh = line_bot - line_top  # unwarped line height: the unit for margins
     x_lo, x_hi = (ink[0], ink[2]) if ink else (0, max(size, mask.shape[1]))
 
@@ -416,12 +504,14 @@ def render_line(text, font_path, rng, mode):
             else:         # strike-through around x-height
                 y = int(line_top + (baseline - line_top) * rng.uniform(0.45, 0.75))
             t = max(1, int(round(size * rng.uniform(0.04, 0.08))))
-            cv2.line(mask, (x_lo, y), (x_hi - 1, y), 255, t)
+            cv2.line(mask, (x_lo, y), (x_hi - 1, y), (255, 255), t)
         # Line box corners, then the two baseline ends, tracked through the warp.
         box = np.array([[x_lo, line_top], [x_hi, line_top], [x_hi, line_bot], [x_lo, line_bot],
                         [x_lo, baseline], [x_hi, baseline]], np.float64)
         mask, box = _warp(mask, box, rng, size, hard)
-        ink = _ink_bbox(mask)
+        if rng.random() < (0.25 if hard else 0.06):
+            mask, box = _bend(mask, box, rng, size, hard)
+        ink = own_ink(mask)
         line_top, line_bot = box[:4, 1].min(), box[:4, 1].max()
         baseline = int(round(box[4:, 1].mean()))
 
@@ -456,6 +546,8 @@ def render_line(text, font_path, rng, mode):
         x1 = x0 + 2
     if y1 - y0 < 4:
         y1 = y0 + 4
+    if mask.ndim == 3:
+        mask = mask[..., 0]
     alpha = _crop(mask, x0, y0, x1, y1).astype(np.float32)
     alpha *= np.float32(1 / 255.0)
     h, w = alpha.shape
@@ -480,7 +572,7 @@ def render_line(text, font_path, rng, mode):
     img += blend
     if clean:
         out = np.clip(img, 0, 255, out=img).astype(np.uint8)
-        if h > 48:  # tall accents pushed past the nominal size: keep 24-48
+        if h > 48:  # tall accents pushed past the nominal size: keep 48 at most
             out = cv2.resize(out, (max(1, int(round(w * 48.0 / h))), 48),
                              interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(out)
