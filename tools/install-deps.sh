@@ -13,7 +13,11 @@ set -euo pipefail
 # Pango and Cairo with their Python bindings (the second line renderer).
 TRAINER=(python3 python3-torch libopenblas0-openmp python3-numpy python3-pil python3-opencv
   gir1.2-pango-1.0 python3-gi-cairo
-  python3-fonttools python3-pytest)
+  python3-fonttools python3-pytest
+  # The Python client (client/python) and its end-to-end test: it runs on Debian's
+  # gRPC and protobuf alone. Its stubs are shipped, generated with CXX's protoc and
+  # grpc_python_plugin, so python3-grpc-tools is not needed.
+  python3-grpcio python3-protobuf)
 
 # Text sources for synthetic lines: Vietnamese documentation, translations and
 # a word list. maint-guide-vi and manpages-vi are reserved for the project's
