@@ -1,7 +1,7 @@
 """Where the bundle's errors are, next to Tesseract's on the same images.
 
     cd model && /usr/bin/python3 -m vocr_train.error_report [--bundle repository/vocr_line]
-        [--val build/val] [--joined 200] [--no-tesseract] [--out FILE.json]
+        [--val build/val] [--joined 200] [--no-tesseract] [--out FILE.json] [--into-manifest]
 
 Reads every validation subset, and a `joined` subset of validation lines
 joined in pairs (vocr_train.joined_lines: 40-70+ characters, the widest
@@ -13,7 +13,8 @@ with Tesseract 5 (`vie`, psm 7), and reports for both:
 - recall of every vocabulary symbol: of its occurrences in the references,
   the share an edit-distance alignment keeps in place; the symbols under 90 %
   and those the validation never shows are listed.
-Scored as everywhere in the project (vocr_train.evaluate).
+Scored as everywhere in the project (vocr_train.evaluate). With
+--into-manifest the figures become the bundle manifest's `evaluation`.
 """
 import argparse
 import json
@@ -135,6 +136,26 @@ def markdown(report: dict) -> str:
     return "".join(out)
 
 
+def manifest_evaluation(report: dict) -> dict:
+    """The report as a manifest's `evaluation`: per-subset figures under the
+    shipped variant's name (QAT CNN, dynamic-int8 decoder), Tesseract's beside
+    them, and CER by length for both."""
+    from vocr_train.export import variant_name
+    engines = list(report["engines"].values())
+    shipped = variant_name("qat", "dynamic")
+    evaluation = {
+        "note": "int8 bundle (QAT CNN + dynamic-int8 decoder) read by the reference predictor and Tesseract 5 "
+                "(vie, psm 7) on the same validation lines (held-out fonts and text): "
+                "python3 -m vocr_train.error_report",
+        "variants": {shipped: {"accuracy": engines[0]["subsets"]}},
+        "by_length": {shipped: engines[0]["by_length"]},
+    }
+    if len(engines) > 1:
+        evaluation["tesseract"] = {"subsets": engines[1]["subsets"]}
+        evaluation["by_length"]["tesseract"] = engines[1]["by_length"]
+    return evaluation
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", default=os.path.join(MODEL_DIR, "repository", "vocr_line"))
@@ -142,6 +163,7 @@ def main(argv=None) -> int:
     parser.add_argument("--joined", type=int, default=200, help="joined pairs in all (0: none)")
     parser.add_argument("--no-tesseract", action="store_true")
     parser.add_argument("--out", default="", help="write the report here as JSON")
+    parser.add_argument("--into-manifest", action="store_true", help="write the figures into the bundle's manifest")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         subsets = {name: read_labels(os.path.join(args.val, name)) for name in SUBSETS}
@@ -158,6 +180,9 @@ def main(argv=None) -> int:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(report, f, ensure_ascii=False, indent=1)
+    if args.into_manifest:
+        from vocr_train.export import update_manifest
+        update_manifest(args.bundle, evaluation=manifest_evaluation(report))
     return 0
 
 

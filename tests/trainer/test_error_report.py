@@ -1,4 +1,5 @@
 """The error report's measures: alignment recall, runaway rule, length buckets."""
+from vocr_train import error_report
 from vocr_train.error_report import by_length, is_runaway, kept_in_place, symbol_recall
 
 
@@ -32,3 +33,16 @@ def test_length_buckets_split_at_20_36_50_64():
     assert [b["lines"] for b in buckets.values()] == [1, 2, 3, 2, 1]
     assert buckets["<= 20"]["cer"] == 0.0
     assert buckets["37-50"]["cer"] == 100.0 * 40 / (37 + 50 + 40)
+
+
+def test_manifest_evaluation_puts_the_bundle_and_tesseract_side_by_side():
+    subsets = {"clean": {"cer": 2.0, "wer": 7.0, "line_acc": 80.0, "lines": 10, "runaways": 0}}
+    lengths = {"<= 20": {"lines": 10, "cer": 2.0}}
+    engine = {"subsets": subsets, "by_length": lengths}
+    report = {"bundle": "b", "engines": {"vocr-serve bundle": engine, "Tesseract 5": engine}}
+    evaluation = error_report.manifest_evaluation(report)
+    assert evaluation["variants"]["qat-cnn_dynamic-seq"]["accuracy"] == subsets
+    assert evaluation["tesseract"] == {"subsets": subsets}
+    assert set(evaluation["by_length"]) == {"qat-cnn_dynamic-seq", "tesseract"}
+    del report["engines"]["Tesseract 5"]
+    assert "tesseract" not in error_report.manifest_evaluation(report)
