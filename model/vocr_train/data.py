@@ -126,7 +126,7 @@ class TrainStream(IterableDataset):
         data = self.cfg["data"]
         families = font_families(self.cache_dir, "train")
         sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"],
-                              caps_by_kind=data.get("caps_by_kind"))
+                              caps_by_kind=data.get("caps_by_kind"), symbols_rate=data.get("symbols_rate", 0.0))
         batch = self.cfg["train"]["batch_size"]
         renderers = data.get("renderers", {"pil": 1})  # renderer -> share of training lines
         chunk = self.start_chunk + worker

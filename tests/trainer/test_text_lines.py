@@ -270,3 +270,17 @@ def test_bad_arguments(cache):
         smp.TextSampler('train', CHARSET, str(cache), weights={'poetry': 1})
     with pytest.raises(ValueError):
         smp.TextSampler('train', CHARSET, str(cache), min_chars=10, max_chars=5)
+
+
+def test_symbols_rate_puts_rare_symbols_into_prose_and_leaves_other_draws_alone(cache):
+    rare = set("!#&'*;<>?[]\\^_`{|}~=+@$%")
+    plain = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'prose': 1})
+    sprinkled = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'prose': 1},
+                                symbols_rate=1.0)
+    lines = [sprinkled.sample(random.Random(i))[0] for i in range(300)]
+    assert all(1 <= len(t) <= 72 and set(t) <= set(CHARSET) for t in lines)
+    assert sum(bool(rare & set(t)) for t in lines) > 0.8 * len(lines)
+    assert len(rare & set(''.join(lines))) == len(rare)  # every one of them shows up
+    # Rate 0 draws exactly what a sampler without the option draws (validation unchanged).
+    zero = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'prose': 1}, symbols_rate=0.0)
+    assert [zero.sample(random.Random(i)) for i in range(50)] == [plain.sample(random.Random(i)) for i in range(50)]
