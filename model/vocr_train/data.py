@@ -67,9 +67,8 @@ def pick_font(families: List[List[str]], rng: np.random.Generator) -> str:
     return family[int(rng.integers(len(family)))]
 
 
-def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict,
-                  renderer: str = "pil") -> np.ndarray:
-    rgb = render_line(text, font, rng, mode, renderer)
+def render_sample(text: str, font: str, mode: str, rng: np.random.Generator, spec: dict) -> np.ndarray:
+    rgb = render_line(text, font, rng, mode)
     return preprocess(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), spec)
 
 

@@ -76,16 +76,24 @@ def _layout(context: Pango.Context, text: str, desc: Pango.FontDescription, spac
     return layout
 
 
-def _draw(layouts, width: int, height: int) -> np.ndarray:
-    """Coverage of the (layout, x, y) list on an A8 surface of width x height."""
+def _draw(layouts, width: int, height: int):
+    """Coverage of the (layout, x, y) list on an A8 surface of width x height,
+    and of the first layout alone when there are others (else None): it is
+    drawn first, so one surface gives both."""
     surface = cairo.ImageSurface(cairo.FORMAT_A8, width, height)
     ctx = cairo.Context(surface)
-    for layout, x, y in layouts:
+
+    def coverage():
+        surface.flush()
+        return np.ndarray((height, surface.get_stride()), np.uint8, surface.get_data())[:, :width].copy()
+
+    first = None
+    for i, (layout, x, y) in enumerate(layouts):
+        if i == 1:
+            first = coverage()
         ctx.move_to(x, y)
         PangoCairo.show_layout(ctx, layout)
-    surface.flush()
-    stride = surface.get_stride()
-    return np.ndarray((height, stride), np.uint8, surface.get_data())[:, :width].copy()
+    return coverage(), first
 
 
 def pango_mask(text: str, font_path: str, size: int, rng: np.random.Generator, neighbours: bool):
@@ -123,8 +131,7 @@ def pango_mask(text: str, font_path: str, size: int, rng: np.random.Generator, n
         below += advance
         layouts = [(lay, x, y + advance) for lay, x, y in layouts]
     height = above + below
-    mask = _draw(layouts, width, height)
-    own = _draw(layouts[:1], width, height) if neighbours else None
+    mask, own = _draw(layouts, width, height)
     line_top = layouts[0][2] + logical.y
     baseline = layouts[0][2] + line.get_baseline() // Pango.SCALE
     return mask, line_top, line_top + logical.height, baseline, own
