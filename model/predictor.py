@@ -313,8 +313,12 @@ def greedy_decode(cnn, seq, batch: torch.Tensor, widths: torch.Tensor, manifest:
     lengths = torch.div(widths, stride, rounding_mode="floor").clamp(min=1)
     with torch.no_grad():
         memory, keys, mask, hidden = seq.encode(features_by_width(cnn, batch, widths, manifest["input"]), lengths)
-        # Each line may emit at most `lengths + extra` tokens (EOS included), capped.
+        # Each line may emit at most `lengths + extra` tokens (EOS included), capped,
         limits = (lengths + decode["extra_steps"]).clamp(max=decode["max_steps"]).tolist()
+        bound = decode.get("length_bound")
+        if bound:  # and, with a length head, at most a little more than the head reads
+            read = seq.greedy_lengths(memory, mask).tolist()
+            limits = [min(limit, math.floor(bound["per_char"] * n) + bound["extra"]) for limit, n in zip(limits, read)]
         n = batch.size(0)
         active = list(range(n))
         tokens = torch.full((n,), vocab["sos"], dtype=torch.int64)

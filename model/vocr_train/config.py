@@ -39,11 +39,16 @@ def run_file(cfg: dict, name: str) -> str:
 
 def new_model(cfg: dict) -> OcrModel:
     torch.manual_seed(cfg["seed"])
-    return OcrModel(cfg, len(Vocab()))
+    vocab = Vocab()
+    model = OcrModel(cfg, len(vocab), blank=vocab.pad)
+    # Training proper leaves the length head alone: it is fitted afterwards
+    # on the trained, frozen model (length_head.fit_length_head).
+    model.seq.length_head.requires_grad_(False)
+    return model
 
 
-def contract(cfg: dict, model: OcrModel) -> dict:
-    return runtime_manifest(cfg, model.backbone.stride, Vocab())
+def contract(cfg: dict, model: OcrModel, with_length_head: bool = False) -> dict:
+    return runtime_manifest(cfg, model.backbone.stride, Vocab(), with_length_head)
 
 
 def fingerprint(cfg: dict, stage: str, **extra) -> dict:

@@ -27,8 +27,19 @@ def input_spec(cfg: dict, stride: int) -> dict:
     return spec
 
 
-def decode_rule(cfg: dict) -> dict:
+def length_bound(cfg: dict) -> dict:
+    head = cfg["length_head"]
     return {
+        "per_char": head["per_char"], "extra": head["extra"],
+        "rule": "the attention decoder's step limit is also at most floor(per_char * n) + extra, n being "
+                "the length head's CTC greedy reading length (seq.greedy_lengths on the encoder memory: "
+                "per column the first best class, repeats merged, blank = pad id, dropped)",
+    }
+
+
+def decode_rule(cfg: dict, with_length_head: bool = False) -> dict:
+    """`with_length_head`: the seq module's length head is fitted, so the bound applies."""
+    rule = {
         "method": "greedy",
         "extra_steps": 1,
         "max_steps": cfg["model"]["max_decode_steps"],
@@ -37,7 +48,10 @@ def decode_rule(cfg: dict) -> dict:
         "confidence": "per character: softmax probability of the chosen token; per line: "
                       "exp(mean log-probability of all chosen tokens, EOS included)",
     }
+    if with_length_head:
+        rule["length_bound"] = length_bound(cfg)
+    return rule
 
 
-def runtime_manifest(cfg: dict, stride: int, vocab: Vocab) -> dict:
-    return {"input": input_spec(cfg, stride), "vocab": vocab.manifest(), "decode": decode_rule(cfg)}
+def runtime_manifest(cfg: dict, stride: int, vocab: Vocab, with_length_head: bool = False) -> dict:
+    return {"input": input_spec(cfg, stride), "vocab": vocab.manifest(), "decode": decode_rule(cfg, with_length_head)}

@@ -9,7 +9,8 @@ through the long-line path), with the bundle (the reference predictor) and
 with Tesseract 5 (`vie`, psm 7), and reports for both:
 - CER per subset and by reference length: <= 20, 21-36, 37-50, 51-64, > 64
   characters, over all subsets together;
-- runaway readings: longer than 1.3x the reference + 3 characters, per subset;
+- runaway readings: longer than 1.3x the reference + 3 characters, counted
+  per subset and listed in full in the JSON report;
 - recall of every vocabulary symbol: of its occurrences in the references,
   the share an edit-distance alignment keeps in place; the symbols under 90 %
   and those the validation never shows are listed.
@@ -97,6 +98,8 @@ def engine_report(readings: Dict[str, List[Tuple[str, str]]], vocabulary: str) -
     return {
         "subsets": {name: dict(score(*zip(*pairs)), runaways=sum(is_runaway(r, h) for r, h in pairs))
                     for name, pairs in readings.items()},
+        "runaway_readings": [{"subset": name, "reference": r, "reading": h}
+                             for name, pairs in readings.items() for r, h in pairs if is_runaway(r, h)],
         "by_length": by_length(everything),
         "symbols_below_goal": low,
         "symbols_unseen": "".join(c for c in vocabulary if c not in recall),

@@ -66,7 +66,8 @@ def write_manifest(bundle_dir: str, manifest: dict) -> None:
 
 def export_bundle(bundle_dir: str, cfg: dict, cnn: torch.nn.Module, seq: torch.nn.Module,
                   fp32_cnn: Backbone, fp32_seq: SeqModel, cnn_quant: str, seq_quant: str, engine: str,
-                  evaluation: Optional[Dict] = None, training: Optional[Dict] = None) -> dict:
+                  evaluation: Optional[Dict] = None, training: Optional[Dict] = None,
+                  with_length_head: bool = False) -> dict:
     """Script and save both parts and write the manifest describing them.
 
     The bundle is assembled in a sibling directory and renamed into place, so
@@ -85,7 +86,7 @@ def export_bundle(bundle_dir: str, cfg: dict, cnn: torch.nn.Module, seq: torch.n
         "name": cfg["name"],
         "version": cfg["export"]["version"],
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        **runtime_manifest(cfg, fp32_cnn.stride, vocab),
+        **runtime_manifest(cfg, fp32_cnn.stride, vocab, with_length_head),
         "quantization": {"engine": engine, "cnn": QUANT_CNN[cnn_quant], "seq": QUANT_SEQ[seq_quant]},
         "files": {
             "cnn": file_entry(bundle_dir, CNN_FILE, parameters=count_parameters(fp32_cnn),
@@ -94,7 +95,8 @@ def export_bundle(bundle_dir: str, cfg: dict, cnn: torch.nn.Module, seq: torch.n
             "seq": file_entry(bundle_dir, SEQ_FILE, parameters=count_parameters(fp32_seq),
                               fp32_reference_bytes=scripted_bytes(fp32_seq),
                               interface="encode(features [B,T,F], lengths int64 [B]) -> (memory [B,T,M], keys [B,T,A], mask bool [B,T], hidden [B,D]); "
-                                        "decode_step(tokens int64 [B], hidden [B,D], memory, keys, mask) -> (log_probs [B,V], hidden [B,D])"),
+                                        "decode_step(tokens int64 [B], hidden [B,D], memory, keys, mask) -> (log_probs [B,V], hidden [B,D]); "
+                                        "greedy_lengths(memory, mask) -> int64 [B]"),
         },
         "dims": {"features": m["features"], "memory": 2 * m["enc_hidden"], "attention": m["attn"],
                  "hidden": m["dec_hidden"], "vocab_size": len(vocab)},

@@ -164,6 +164,8 @@ class FixedRangeSeq(SeqModel):
         self.embed = seq.embed
         self.cell = Int8GRUCell(seq.cell, embed_bound)  # [embedding, context]
         self.out = Int8Linear.from_linear(seq.out, embed_bound)  # [state, context, embedding]
+        self.length_head = Int8Linear.from_linear(seq.length_head, 1.0)  # GRU states
+        self.blank = seq.blank
 
     def run_encoder(self, features: torch.Tensor, reversed_features: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(features, reversed_features)

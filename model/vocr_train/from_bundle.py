@@ -107,8 +107,9 @@ def load_seq(int8_seq, seq: SeqModel) -> None:
         seq.enc_bwd.weight_hh_l0.copy_(recurrent[3 * h :, h:])
         seq.enc_fwd.bias_hh_l0.copy_(enc.recurrent.bias[: 3 * h])
         seq.enc_bwd.bias_hh_l0.copy_(enc.recurrent.bias[3 * h :])
-        for name in ("init_hidden", "attn_memory", "attn_hidden", "attn_score", "out"):
-            _copy_linear(getattr(int8_seq, name), getattr(seq, name))
+        for name in ("init_hidden", "attn_memory", "attn_hidden", "attn_score", "out", "length_head"):
+            if hasattr(int8_seq, name):  # bundles before the length head have none
+                _copy_linear(getattr(int8_seq, name), getattr(seq, name))
         seq.cell.weight_ih.copy_(_float_weight(int8_seq.cell.input))
         seq.cell.bias_ih.copy_(int8_seq.cell.input.bias)
         seq.cell.weight_hh.copy_(_float_weight(int8_seq.cell.recurrent))

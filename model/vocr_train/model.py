@@ -86,7 +86,8 @@ def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tenso
 class SeqModel(nn.Module):
     """Bidirectional GRU encoder and a Bahdanau-attention GRU decoder."""
 
-    def __init__(self, features: int, enc_hidden: int, dec_hidden: int, embed: int, attn: int, vocab_size: int):
+    def __init__(self, features: int, enc_hidden: int, dec_hidden: int, embed: int, attn: int, vocab_size: int,
+                 blank: int = 0):
         super().__init__()
         # Two one-directional GRUs instead of bidirectional=True: the backward
         # one runs over each line reversed within its length, so padding on
@@ -102,6 +103,12 @@ class SeqModel(nn.Module):
         self.embed = nn.Embedding(vocab_size, embed)
         self.cell = nn.GRUCell(embed + memory, dec_hidden)
         self.out = nn.Linear(dec_hidden + memory + embed, vocab_size)
+        # A CTC head over the encoder's columns (blank: the pad id). Its greedy
+        # reading length bounds how long the attention decoder may go on, so
+        # a decoder that loops or invents text on a short line stops near
+        # the length the columns show (manifest decode.length_bound).
+        self.length_head = nn.Linear(memory, vocab_size)
+        self.blank = blank
 
     def run_encoder(self, features: torch.Tensor, reversed_features: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Both GRU directions; the int8 export replaces this (fixed_range.FixedRangeSeq)."""
@@ -139,6 +146,15 @@ class SeqModel(nn.Module):
         return memory, keys, mask, hidden
 
     @torch.jit.export
+    def greedy_lengths(self, memory: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """memory [B, T, M], mask [B, T] -> the length head's CTC greedy reading
+        length [B] (int64): the columns whose best class is not blank and not
+        the previous column's best (the first maximum wins a tie)."""
+        best = self.length_head(memory).argmax(2)
+        previous = torch.cat([torch.full_like(best[:, :1], self.blank), best[:, :-1]], 1)
+        return ((best != self.blank) & (best != previous) & mask).sum(1)
+
+    @torch.jit.export
     def decode_step(
         self, tokens: torch.Tensor, hidden: torch.Tensor, memory: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -164,17 +180,27 @@ class SeqModel(nn.Module):
 class OcrModel(nn.Module):
     """Both halves together, as trained."""
 
-    def __init__(self, cfg: dict, vocab_size: int):
+    def __init__(self, cfg: dict, vocab_size: int, blank: int = 0):
         super().__init__()
         m = cfg["model"]
         self.backbone = Backbone(cfg["input"]["channels"], cfg["input"]["height"], m["cnn_stages"], m["features"])
-        self.seq = SeqModel(m["features"], m["enc_hidden"], m["dec_hidden"], m["embed"], m["attn"], vocab_size)
+        self.seq = SeqModel(m["features"], m["enc_hidden"], m["dec_hidden"], m["embed"], m["attn"], vocab_size, blank)
 
     def feature_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return torch.div(widths, self.backbone.stride, rounding_mode="floor").clamp(min=1)
 
     def forward(self, images: torch.Tensor, widths: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         return self.seq(self.backbone(images), self.feature_lengths(widths), inputs)
+
+
+def load_weights(model: nn.Module, state: dict) -> None:
+    """load_state_dict, also of weights saved before the length head existed:
+    the head then keeps the values it has (it is fitted after training)."""
+    state = dict(state)
+    for key, value in model.state_dict().items():
+        if "length_head." in key:
+            state.setdefault(key, value)
+    model.load_state_dict(state)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -9,6 +9,7 @@ Steps, in order (each reads what the previous ones left in the run directory
   train     fp32 training with teacher forcing (resumable)              -> fp32.ckpt, fp32.pt
   ptq       post-training static quantization of the CNN (baseline)     -> ptq_cnn.pt
   qat       QAT fine-tune of the CNN; each eval scores the converted int8 CNN -> qat.ckpt, qat_cnn.pt
+  length    fit the length head (CTC on the frozen encoder) that bounds decoding -> length_head.pt
   export    six variant bundles (fp32/PTQ/QAT CNN x fp32/dynamic-int8 decoder), and the shipped one
   evaluate  CER, line accuracy, size and latency of every variant       -> report.json
   report    the table into every manifest and (if configured) model/README.md
@@ -33,12 +34,13 @@ from vocr_train import data, from_bundle, quantize, render, render_pango
 from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
 from vocr_train.evaluate import evaluate, load_subset
 from vocr_train.export import VARIANTS, export_bundle, update_manifest, variant_name
-from vocr_train.model import OcrModel, count_macs, count_parameters
+from vocr_train.length_head import fit_length_head
+from vocr_train.model import OcrModel, count_macs, count_parameters, load_weights
 from vocr_train.render import scan_fonts
 from vocr_train.report import measure_variants, write_report
 from vocr_train.tesseract_baseline import evaluate_tesseract
 from vocr_train.corpus import build_corpus
-from vocr_train.train import Slice, Stage, set_threads, train_loop
+from vocr_train.train import JsonLog, Slice, Stage, set_threads, train_loop
 from vocr_train.vocab import MODEL_DIR, Vocab
 
 
@@ -58,10 +60,18 @@ def val_subsets(cfg: dict, limit: int = 0) -> Dict:
     return {s: load_subset(os.path.join(cfg["paths"]["val"], s), limit) for s in data.SUBSETS}
 
 
-def load_fp32(cfg: dict) -> OcrModel:
+def load_fp32(cfg: dict, with_length_head: bool = True) -> OcrModel:
+    """The trained model, and its length head if one was fitted to these very weights."""
     model = new_model(cfg)
-    model.load_state_dict(torch.load(run_file(cfg, "fp32.pt")))
+    load_weights(model, torch.load(run_file(cfg, "fp32.pt")))
+    if with_length_head and has_length_head(cfg):
+        model.seq.length_head.load_state_dict(torch.load(run_file(cfg, "length_head.pt"))["state"])
     return model.eval()
+
+
+def has_length_head(cfg: dict) -> bool:
+    path = run_file(cfg, "length_head.pt")
+    return os.path.exists(path) and torch.load(path)["fp32"] == sha256_file(run_file(cfg, "fp32.pt"))
 
 
 def drawing_code_digest() -> str:
@@ -159,6 +169,25 @@ def step_qat(cfg: dict) -> None:
     torch.jit.save(torch.jit.script(quantize.convert_backbone(model.backbone)), run_file(cfg, "qat_cnn.pt"))
 
 
+def step_length(cfg: dict) -> None:
+    if "length_head" not in cfg:
+        print("the config has no length_head block: readings are bounded by the line's width only")
+        return
+    model = load_fp32(cfg, with_length_head=False)
+    settings = cfg["length_head"]
+    stream = dict(cfg, train=dict(cfg["train"], batch_size=settings["batch_size"]))
+    # Lines far down the stream, which training never reached (calibration reads further still).
+    loader = data.train_loader(stream, contract(cfg, model)["input"], cfg["paths"]["cache"], step=5 * 10 ** 7)
+    result = fit_length_head(model, loader, settings["steps"], settings["lr"], Vocab().first,
+                             log=JsonLog(run_file(cfg, "length_head.log.jsonl")))
+    torch.save({"fp32": sha256_file(run_file(cfg, "fp32.pt")), "state": model.seq.length_head.state_dict(),
+                **result}, run_file(cfg, "length_head.pt"))
+    subsets = val_subsets(cfg, cfg["data"]["eval_lines"])
+    for bounded in (False, True):
+        print("length bound" if bounded else "width bound only", evaluate(
+            model.backbone, model.seq, contract(cfg, model, with_length_head=bounded), subsets))
+
+
 def training_info(cfg: dict) -> dict:
     """The exact config as written, the seed, and each stage's steps and last in-training evaluation."""
     info = {"config": cfg["source"], "seed": cfg["seed"]}
@@ -193,7 +222,7 @@ def step_export(cfg: dict) -> None:
         targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == shipped else [])
         for target in targets:
             export_bundle(target, cfg, cnns[cnn], seqs[cnn, seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
-                          training=training)
+                          training=training, with_length_head=has_length_head(cfg))
             print("exported", target)
 
 
@@ -224,7 +253,8 @@ def step_report(cfg: dict) -> None:
     print(table)
 
 
-STEPS = {"data": step_data, "train": step_train, "ptq": step_ptq, "qat": step_qat, "export": step_export,
+STEPS = {"data": step_data, "train": step_train, "ptq": step_ptq, "qat": step_qat, "length": step_length,
+         "export": step_export,
          "evaluate": step_evaluate, "report": step_report}
 
 

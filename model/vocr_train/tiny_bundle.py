@@ -44,7 +44,7 @@ def make_tiny_bundle(repository: str = "") -> str:
     cnn, seq, fp32 = quantized_tiny_model(cfg)
     out = shipped_dir(cfg)
     export_bundle(out, cfg, cnn, seq, fp32.backbone, fp32.seq, "qat", "dynamic", cfg["engine"],
-                  training={"note": "untrained tiny bundle for tests", "config": cfg["source"]})
+                  training={"note": "untrained tiny bundle for tests", "config": cfg["source"]}, with_length_head=True)
     return out
 
 

@@ -22,6 +22,7 @@ import cv2
 import torch
 import torch.nn.functional as F
 
+from vocr_train.model import load_weights
 from vocr_train.vocab import Vocab
 
 
@@ -148,7 +149,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: Stage,
                              if fingerprint.get(k) != (state.get("fingerprint") or {}).get(k))
             raise RuntimeError(f"{ckpt_path} belongs to another run (differs in {changed}); "
                                "move it away to start over, or use a new config name")
-        model.load_state_dict(state["model"])
+        load_weights(model, state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, last_eval = state["step"], state.get("eval", {})

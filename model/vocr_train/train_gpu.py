@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from vocr_train import carry
+from vocr_train.model import load_weights
 from vocr_train.config import batches, contract, fingerprint, load_config, new_model, run_file
 from vocr_train.train import Slice, Stage, train_loop
 
@@ -122,7 +123,7 @@ def import_run(cfg: dict, src: str) -> None:
     os.makedirs(run_dir, exist_ok=True)
     weights = np.load(os.path.join(src, "fp32.npz"))
     model = new_model(cfg)
-    model.load_state_dict({k: torch.from_numpy(weights[k]) for k in model.state_dict()})
+    load_weights(model, {k: torch.from_numpy(weights[k]) for k in weights.files})
     torch.save(model.state_dict(), run_file(cfg, "fp32.pt"))
     # No fp32.ckpt: the pipeline's train step would then redo the run from
     # scratch here; fp32.stable.ckpt lets a longer config extend it.

@@ -134,6 +134,10 @@ absl::Status CheckKernelDims(const SeqKernels& k, const Manifest& m, const std::
                                                         ", the manifest says ", pair.second));
     }
   }
+  if (m.decode.length_bound && !k.has_length_head()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        seq, ": the manifest's decode.length_bound needs a length head, and this seq.pt has none"));
+  }
   return absl::OkStatus();
 }
 

@@ -163,6 +163,17 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json, const std::string&
   VOCR_RETURN_IF_ERROR(Get(j["decode"], "extra_steps", origin + ".decode", &m.decode.extra_steps));
   VOCR_RETURN_IF_ERROR(Get(j["decode"], "max_steps", origin + ".decode", &m.decode.max_steps));
   VOCR_RETURN_IF_ERROR(Positive(m.decode.max_steps, "max_steps", origin + ".decode"));
+  if (auto it = j["decode"].find("length_bound"); it != j["decode"].end()) {
+    const std::string at = origin + ".decode.length_bound";
+    LengthBound bound;
+    VOCR_RETURN_IF_ERROR(Get(*it, "per_char", at, &bound.per_char));
+    VOCR_RETURN_IF_ERROR(Get(*it, "extra", at, &bound.extra));
+    if (!(bound.per_char >= 0.0 && bound.per_char <= 16.0) || bound.extra < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": per_char must lie in [0, 16] and extra be at least 1 (the end token's step)"));
+    }
+    m.decode.length_bound = bound;
+  }
   VOCR_RETURN_IF_ERROR(ParseFile(j["files"], "cnn", origin, &m.cnn));
   VOCR_RETURN_IF_ERROR(ParseFile(j["files"], "seq", origin, &m.seq));
   const Json& q = j["quantization"];

@@ -4,7 +4,9 @@
 #ifndef VOCR_SERVER_CORE_MANIFEST_H_
 #define VOCR_SERVER_CORE_MANIFEST_H_
 
+#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,9 +44,23 @@ struct VocabSpec {
   int size = 0;
 };
 
+// With a length head in seq.pt, a line's step limit is also at most
+// floor(per_char * n) + extra, n being the head's CTC greedy reading length
+// (SeqKernels::GreedyLengths): a decoder that loops or invents text on a
+// short line stops near the length the encoder's columns show.
+struct LengthBound {
+  double per_char = 0.0;
+  int extra = 0;
+
+  int Limit(int64_t greedy_length) const {
+    return static_cast<int>(std::floor(per_char * static_cast<double>(greedy_length))) + extra;
+  }
+};
+
 struct DecodeSpec {
   int extra_steps = 1;  // a line may emit floor(width / stride) + extra_steps tokens...
   int max_steps = 0;    // ...but never more than this
+  std::optional<LengthBound> length_bound;
 };
 
 struct ModelFile {

@@ -103,8 +103,15 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
     timings->cnn_ms = MsSince(start);
     timings->cnn_threads = cnn_threads;
     start = std::chrono::steady_clock::now();
-    state_.Append(recognizer_->bundle().seq_kernels().Encode(features, torch::tensor(lengths, torch::kInt64),
-                                                             m.vocab.sos));
+    const SeqKernels& kernels = recognizer_->bundle().seq_kernels();
+    SeqBatch joined = kernels.Encode(features, torch::tensor(lengths, torch::kInt64), m.vocab.sos);
+    if (m.decode.length_bound) {
+      const std::vector<int64_t> read = kernels.GreedyLengths(joined, m.vocab.pad);
+      for (size_t i = 0; i < joining.size(); ++i) {
+        joining[i].limit = std::min(joining[i].limit, m.decode.length_bound->Limit(read[i]));
+      }
+    }
+    state_.Append(joined);
     timings->decoder_ms = MsSince(start);
   } catch (const std::exception& ex) {
     std::vector<Ended> failed;

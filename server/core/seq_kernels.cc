@@ -77,6 +77,9 @@ absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::
     return absl::FailedPreconditionError("seq.pt: embed has no weight");
   k->embedding_ = embed.attr("weight").toTensor().detach().to(torch::kFloat).contiguous();
   if (k->embedding_.dim() != 2) return absl::FailedPreconditionError("seq.pt: embed.weight is not a matrix");
+  if (seq.hasattr("length_head")) {
+    VOCR_ASSIGN_OR_RETURN(k->length_head_, Linear(seq, "length_head"));
+  }
   k->enc_hidden_ = k->recurrent_.in() / 2;
   k->dec_hidden_ = k->cell_recurrent_.in();
 
@@ -90,7 +93,9 @@ absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::
                     k->attn_score_.out() == 1 && k->cell_input_.in() == em + m &&
                     k->cell_input_.out() == 3 * d && k->cell_recurrent_.out() == 3 * d &&
                     k->out_.in() == d + m + em && k->embedding_.size(0) == k->out_.out();
-  if (!fits)
+  const bool head_fits =
+      !k->length_head_ || (k->length_head_->in() == m && k->length_head_->out() == k->out_.out());
+  if (!fits || !head_fits)
     return absl::FailedPreconditionError("seq.pt: the int8 layers' shapes do not chain as SeqModel's");
   return k;
 }
@@ -142,6 +147,26 @@ SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& 
   out.hidden = init_hidden_.Forward(mean);
   seq_math::TanhInPlace(out.hidden.data_ptr<float>(), out.hidden.numel());
   out.tokens = torch::full({b}, start_token, torch::kInt64);
+  return out;
+}
+
+std::vector<int64_t> SeqKernels::GreedyLengths(const SeqBatch& batch, int64_t blank) const {
+  const int64_t t = batch.memory.size(1), m = memory_size(), v = vocab_size();
+  std::vector<int64_t> out;
+  std::vector<float> logits;
+  for (int64_t r = 0; r < batch.rows(); ++r) {
+    const int64_t n = batch.lengths[static_cast<size_t>(r)];
+    logits.resize(static_cast<size_t>(n * v));
+    length_head_->Forward(batch.memory.data_ptr<float>() + r * t * m, n, logits.data());
+    int64_t count = 0, previous = blank;
+    for (int64_t s = 0; s < n; ++s) {
+      const float* row = logits.data() + s * v;
+      const int64_t best = std::max_element(row, row + v) - row;  // the first maximum, as torch.argmax
+      if (best != blank && best != previous) ++count;
+      previous = best;
+    }
+    out.push_back(count);
+  }
   return out;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -61,6 +62,14 @@ class SeqKernels {
   // 1..columns. Every line starts from `start_token`.
   SeqBatch Encode(const torch::Tensor& features, const torch::Tensor& lengths, int64_t start_token) const;
 
+  // Whether seq.pt has a length head (GreedyLengths may be called).
+  bool has_length_head() const { return length_head_.has_value(); }
+
+  // The length head's CTC greedy reading length of each row over its own
+  // columns: per column the first best class, repeats merged, `blank`
+  // dropped (SeqModel.greedy_lengths).
+  std::vector<int64_t> GreedyLengths(const SeqBatch& batch, int64_t blank) const;
+
   // One greedy step for every row: updates hidden and tokens, and returns the
   // best next token [rows] (int64) and its log-probability [rows] (float).
   std::pair<torch::Tensor, torch::Tensor> Step(SeqBatch* batch) const;
@@ -71,7 +80,8 @@ class SeqKernels {
   int64_t enc_hidden_ = 0, dec_hidden_ = 0;
   Int8Linear input_fwd_, input_bwd_, recurrent_;  // encoder
   Int8Linear init_hidden_, attn_memory_, attn_hidden_, attn_score_, cell_input_, cell_recurrent_, out_;
-  torch::Tensor embedding_;  // [vocab, embed], fp32 as quantize_dynamic leaves it
+  torch::Tensor embedding_;                // [vocab, embed], fp32 as quantize_dynamic leaves it
+  std::optional<Int8Linear> length_head_;  // bundles before it have none
 };
 
 }  // namespace vocr

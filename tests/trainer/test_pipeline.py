@@ -95,6 +95,7 @@ def test_pipeline_writes_every_variant_and_the_report(smoke_run):
     shipped = Predictor(str(tmp / "repository" / "vocr_line"))
     assert shipped.manifest["evaluation"]["variants"].keys() == report["variants"].keys()
     assert shipped.manifest["training"]["fp32_steps"] == 40
+    assert shipped.manifest["decode"]["length_bound"]["per_char"] == 1.25  # the length step fitted a head
 
 
 def test_interrupted_training_resumes_where_it_stopped(smoke_run):

@@ -172,6 +172,32 @@ TEST(ParseManifest, RefusesNonPositiveOrUnsupportedInputSpecs) {
   EXPECT_THAT(s.message(), HasSubstr("'pad_to_multiple' must be positive"));
 }
 
+TEST(ParseManifest, ReadsTheLengthBoundAndRefusesOneThatCannotEndALine) {
+  VOCR_REQUIRE_TINY_BUNDLE();
+  absl::StatusOr<Manifest> m =
+      ParseManifest(EditedManifest([](Json& j) {
+                      j["decode"]["length_bound"] = Json{{"per_char", 1.25}, {"extra", 2}};
+                    }),
+                    "manifest.json");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->decode.length_bound.has_value());
+  EXPECT_EQ(m->decode.length_bound->Limit(0), 2);
+  EXPECT_EQ(m->decode.length_bound->Limit(5), 8);  // floor(6.25) + 2
+  m = ParseManifest(EditedManifest([](Json& j) { j["decode"].erase("length_bound"); }), "manifest.json");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->decode.length_bound.has_value());  // bundles from before the length head
+  absl::Status s = ParseStatus(EditedManifest([](Json& j) {
+    j["decode"]["length_bound"] = Json{{"per_char", 1.0}, {"extra", 0}};
+  }));
+  EXPECT_THAT(s.message(), HasSubstr("decode.length_bound"));
+  s = ParseStatus(EditedManifest([](Json& j) {
+    j["decode"]["length_bound"] = Json{{"per_char", -1.0}, {"extra", 2}};
+  }));
+  EXPECT_THAT(s.message(), HasSubstr("per_char"));
+  s = ParseStatus(EditedManifest([](Json& j) { j["decode"]["length_bound"] = Json{{"extra", 2}}; }));
+  EXPECT_THAT(s.message(), HasSubstr("missing field 'per_char'"));
+}
+
 TEST(ParseManifest, PadsToNoMultipleForBundlesFromBeforeIt) {
   VOCR_REQUIRE_TINY_BUNDLE();
   absl::StatusOr<Manifest> m =
