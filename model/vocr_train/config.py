@@ -41,9 +41,10 @@ def new_model(cfg: dict) -> OcrModel:
     torch.manual_seed(cfg["seed"])
     vocab = Vocab()
     model = OcrModel(cfg, len(vocab), blank=vocab.pad)
-    # Training proper leaves the length head alone: it is fitted afterwards
-    # on the trained, frozen model (length_head.fit_length_head).
-    model.seq.length_head.requires_grad_(False)
+    # The length head trains with the model only in joint training
+    # (train.length_weight); otherwise it is fitted afterwards on the
+    # trained, frozen model (length_head.fit_length_head).
+    model.seq.length_head.requires_grad_(bool(cfg["train"].get("length_weight", 0.0)))
     return model
 
 

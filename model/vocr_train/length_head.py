@@ -7,10 +7,12 @@ decoder attends to, column by column, with CTC; its greedy reading length
 is a second, learned bound (manifest decode.length_bound), the same in the
 predictor and the server.
 
-The head is fitted on the trained model with everything else frozen, on
-training lines far down the data stream (the steps the model trained on are
-not repeated): a linear layer on fixed features, so a few thousand lines are
-enough, and it cannot change what the attention decoder reads.
+The head is trained either with the model (joint CTC/attention training:
+`train.length_weight` mixes its loss into the decoder's, and the encoder
+learns from both), or fitted afterwards on the trained model with
+everything else frozen (the pipeline's `length` step), on training lines far
+down the data stream: a linear layer on fixed features, which cannot change
+what the attention decoder reads.
 """
 import math
 import time
@@ -29,15 +31,22 @@ def ctc_targets(targets: torch.Tensor, first_char: int):
     return targets[chars], chars.sum(1)
 
 
+def ctc_length_loss(seq, memory: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor,
+                    first_char: int) -> torch.Tensor:
+    """The length head's CTC loss over an encoding (memory [B, T, M], lengths [B]) of lines
+    whose decoder targets are `targets`."""
+    log_probs = F.log_softmax(seq.length_head(memory), 2)
+    chars, counts = ctc_targets(targets, first_char)
+    # zero_infinity: a line with more characters (and repeats) than columns has no alignment.
+    return F.ctc_loss(log_probs.transpose(0, 1), chars, lengths, counts, blank=seq.blank, zero_infinity=True)
+
+
 def length_loss(model: OcrModel, batch: Dict[str, torch.Tensor], first_char: int) -> torch.Tensor:
+    """The CTC loss with the rest of the model frozen (no gradient through the encoding)."""
     with torch.no_grad():
         lengths = model.feature_lengths(batch["widths"])
-        memory, _, mask, _ = model.seq.encode(model.backbone(batch["images"]), lengths)
-    log_probs = F.log_softmax(model.seq.length_head(memory), 2)
-    targets, target_lengths = ctc_targets(batch["targets"], first_char)
-    # zero_infinity: a line with more characters (and repeats) than columns has no alignment.
-    return F.ctc_loss(log_probs.transpose(0, 1), targets, lengths, target_lengths, blank=model.seq.blank,
-                      zero_infinity=True)
+        memory, _, _, _ = model.seq.encode(model.backbone(batch["images"]), lengths)
+    return ctc_length_loss(model.seq, memory, lengths, batch["targets"], first_char)
 
 
 def fit_length_head(model: OcrModel, loader: Iterable[Dict[str, torch.Tensor]], steps: int, lr: float,

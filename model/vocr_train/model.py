@@ -170,6 +170,11 @@ class SeqModel(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: inputs [B, L] (sos + target) -> log-probs [B, L, V]."""
         memory, keys, mask, hidden = self.encode(features, lengths)
+        return self.teacher_forced(memory, keys, mask, hidden, inputs)
+
+    def teacher_forced(self, memory: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor, hidden: torch.Tensor,
+                       inputs: torch.Tensor) -> torch.Tensor:
+        """The decoder over an encoding (encode's outputs) fed the true previous tokens."""
         outputs = []
         for t in range(inputs.size(1)):
             log_probs, hidden = self.decode_step(inputs[:, t], hidden, memory, keys, mask)

@@ -61,17 +61,23 @@ def val_subsets(cfg: dict, limit: int = 0) -> Dict:
 
 
 def load_fp32(cfg: dict, with_length_head: bool = True) -> OcrModel:
-    """The trained model, and its length head if one was fitted to these very weights."""
+    """The trained model, with the length head fitted afterwards if there is one."""
     model = new_model(cfg)
     load_weights(model, torch.load(run_file(cfg, "fp32.pt")))
-    if with_length_head and has_length_head(cfg):
+    if with_length_head and fitted_length_head(cfg):
         model.seq.length_head.load_state_dict(torch.load(run_file(cfg, "length_head.pt"))["state"])
     return model.eval()
 
 
-def has_length_head(cfg: dict) -> bool:
+def fitted_length_head(cfg: dict) -> bool:
+    """Whether the length step fitted a head to these very fp32 weights."""
     path = run_file(cfg, "length_head.pt")
     return os.path.exists(path) and torch.load(path)["fp32"] == sha256_file(run_file(cfg, "fp32.pt"))
+
+
+def has_length_head(cfg: dict) -> bool:
+    """Trained with the model (joint training), or fitted afterwards."""
+    return cfg["train"].get("length_weight", 0.0) > 0 or fitted_length_head(cfg)
 
 
 def drawing_code_digest() -> str:

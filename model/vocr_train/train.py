@@ -22,6 +22,7 @@ import cv2
 import torch
 import torch.nn.functional as F
 
+from vocr_train.length_head import ctc_length_loss
 from vocr_train.model import load_weights
 from vocr_train.vocab import Vocab
 
@@ -40,6 +41,21 @@ def sequence_loss(log_probs: torch.Tensor, targets: torch.Tensor, pad: int, smoo
     nll = F.nll_loss(flat[keep], tgt[keep])
     uniform = -flat[keep].mean(1).mean()
     return (1.0 - smoothing) * nll + smoothing * uniform
+
+
+def batch_loss(model: torch.nn.Module, batch: Dict[str, torch.Tensor], images: torch.Tensor, smoothing: float,
+               length_weight: float) -> torch.Tensor:
+    """The decoder's teacher-forced loss; with `length_weight` > 0 mixed with the
+    length head's CTC loss on the same encoding (joint CTC/attention training)."""
+    vocab = Vocab()
+    if not length_weight:
+        return sequence_loss(model(images, batch["widths"], batch["inputs"]), batch["targets"], vocab.pad, smoothing)
+    lengths = model.feature_lengths(batch["widths"])
+    memory, keys, mask, hidden = model.seq.encode(model.backbone(images), lengths)
+    log_probs = model.seq.teacher_forced(memory, keys, mask, hidden, batch["inputs"])
+    decoder = sequence_loss(log_probs, batch["targets"], vocab.pad, smoothing)
+    ctc = ctc_length_loss(model.seq, memory, lengths, batch["targets"], vocab.first)
+    return (1.0 - length_weight) * decoder + length_weight * ctc
 
 
 def stable_until(stage: dict) -> int:
@@ -120,7 +136,6 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: Stage,
     """
     name, run_dir, fingerprint = stage.name, stage.run_dir, stage.fingerprint
     budget, deadline, device = part
-    pad = Vocab().pad
     stage = stage.settings
     set_threads(cfg["train"]["threads"])
     model.to(device)  # before the optimizer exists, so its state lands on the device too
@@ -176,8 +191,7 @@ def train_loop(model: torch.nn.Module, cfg: dict, stage: Stage,
             on_step(model, step)
         batch = {k: v.to(device) for k, v in batch.items()}
         images = batch["images"].to(memory_format=torch.channels_last) if channels_last else batch["images"]
-        log_probs = model(images, batch["widths"], batch["inputs"])
-        loss = sequence_loss(log_probs, batch["targets"], pad, smoothing)
+        loss = batch_loss(model, batch, images, smoothing, stage.get("length_weight", 0.0))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, stage.get("clip", 5.0))

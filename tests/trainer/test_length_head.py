@@ -87,3 +87,23 @@ def test_the_predictor_stops_a_line_at_the_bound(tmp_path, extra):
     reading = Predictor(bundle).recognize([image])[0]
     assert reading.text == unbounded[:extra]
     assert len(reading.char_confidences) == extra
+
+
+def test_joint_training_moves_the_head_and_the_encoder_together():
+    from vocr_train.config import load_config, new_model
+    from vocr_train.tiny_bundle import TINY_CONFIG
+    from vocr_train.train import batch_loss
+    cfg = load_config(TINY_CONFIG)
+    cfg["train"]["length_weight"] = 0.3
+    model = new_model(cfg).train()
+    images = torch.rand(2, 1, 32, 128, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    targets = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])
+    inputs = torch.tensor([[1, 5, 6, 7], [1, 8, 9, 2]])
+    batch = {"widths": torch.full((2,), 128), "targets": targets, "inputs": inputs}
+    joint = batch_loss(model, batch, images, 0.0, 0.3)
+    joint.backward()
+    assert model.seq.length_head.weight.grad is not None and model.seq.enc_fwd.weight_ih_l0.grad is not None
+    model.zero_grad()
+    decoder_only = batch_loss(model, batch, images, 0.0, 0.0)
+    assert not torch.isclose(joint, decoder_only)
+    assert new_model(load_config(TINY_CONFIG)).seq.length_head.weight.requires_grad is False  # not joint: frozen
