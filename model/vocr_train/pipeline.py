@@ -25,7 +25,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 
@@ -64,20 +64,24 @@ def load_fp32(cfg: dict, with_length_head: bool = True) -> OcrModel:
     """The trained model, with the length head fitted afterwards if there is one."""
     model = new_model(cfg)
     load_weights(model, torch.load(run_file(cfg, "fp32.pt")))
-    if with_length_head and fitted_length_head(cfg):
-        model.seq.length_head.load_state_dict(torch.load(run_file(cfg, "length_head.pt"))["state"])
+    fitted = fitted_length_head(cfg) if with_length_head else None
+    if fitted:
+        model.seq.length_head.load_state_dict(fitted["state"])
     return model.eval()
 
 
-def fitted_length_head(cfg: dict) -> bool:
-    """Whether the length step fitted a head to these very fp32 weights."""
+def fitted_length_head(cfg: dict) -> Optional[dict]:
+    """What the length step saved, if it fitted the head to these very fp32 weights."""
     path = run_file(cfg, "length_head.pt")
-    return os.path.exists(path) and torch.load(path)["fp32"] == sha256_file(run_file(cfg, "fp32.pt"))
+    if not os.path.exists(path):
+        return None
+    saved = torch.load(path)
+    return saved if saved["fp32"] == sha256_file(run_file(cfg, "fp32.pt")) else None
 
 
 def has_length_head(cfg: dict) -> bool:
     """Trained with the model (joint training), or fitted afterwards."""
-    return cfg["train"].get("length_weight", 0.0) > 0 or fitted_length_head(cfg)
+    return cfg["train"].get("length_weight", 0.0) > 0 or fitted_length_head(cfg) is not None
 
 
 def drawing_code_digest() -> str:
@@ -223,12 +227,13 @@ def step_export(cfg: dict) -> None:
     seqs.update({(cnn, "dynamic"): quantize.dynamic_seq(fp32.seq, quantize.feature_bound(cnns[cnn], calibration))
                  for cnn in cnns})
     training = training_info(cfg)
+    with_length_head = has_length_head(cfg)
     shipped = tuple(cfg["export"]["shipped"])  # (cnn, seq) variant served by default
     for cnn, seq in VARIANTS:
         targets = [variant_dir(cfg, cnn, seq)] + ([shipped_dir(cfg)] if (cnn, seq) == shipped else [])
         for target in targets:
             export_bundle(target, cfg, cnns[cnn], seqs[cnn, seq], fp32.backbone, fp32.seq, cnn, seq, cfg["engine"],
-                          training=training, with_length_head=has_length_head(cfg))
+                          training=training, with_length_head=with_length_head)
             print("exported", target)
 
 
@@ -260,8 +265,7 @@ def step_report(cfg: dict) -> None:
 
 
 STEPS = {"data": step_data, "train": step_train, "ptq": step_ptq, "qat": step_qat, "length": step_length,
-         "export": step_export,
-         "evaluate": step_evaluate, "report": step_report}
+         "export": step_export, "evaluate": step_evaluate, "report": step_report}
 
 
 def main(argv=None) -> int:

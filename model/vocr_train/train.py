@@ -48,12 +48,12 @@ def batch_loss(model: torch.nn.Module, batch: Dict[str, torch.Tensor], images: t
     """The decoder's teacher-forced loss; with `length_weight` > 0 mixed with the
     length head's CTC loss on the same encoding (joint CTC/attention training)."""
     vocab = Vocab()
-    if not length_weight:
-        return sequence_loss(model(images, batch["widths"], batch["inputs"]), batch["targets"], vocab.pad, smoothing)
     lengths = model.feature_lengths(batch["widths"])
     memory, keys, mask, hidden = model.seq.encode(model.backbone(images), lengths)
     log_probs = model.seq.teacher_forced(memory, keys, mask, hidden, batch["inputs"])
     decoder = sequence_loss(log_probs, batch["targets"], vocab.pad, smoothing)
+    if not length_weight:
+        return decoder
     ctc = ctc_length_loss(model.seq, memory, lengths, batch["targets"], vocab.first)
     return (1.0 - length_weight) * decoder + length_weight * ctc
 
