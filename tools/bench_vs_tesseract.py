@@ -107,10 +107,16 @@ def serving_with_metrics(server: Path, bundle: str, tmp: Path, flags=()):
 
 
 def scrape(url: str) -> dict:
-    """The server's CPU seconds, resident bytes and CNN and encoder + decoder seconds from one /metrics scrape."""
+    """The server's CPU seconds, resident bytes and CNN and encoder + decoder seconds from one /metrics scrape.
+
+    The stages are the worker threads' own CPU time; a server from before
+    that counter gives its stages' wall time, which at saturation also counts
+    the time a worker waited for a core."""
     text = urllib.request.urlopen(url, timeout=10).read().decode()
     value = lambda name: float(re.search(rf"^{name}\s+(\S+)", text, re.M).group(1))  # noqa: E731
-    stage = lambda name: value(rf'vocr_stage_duration_seconds_sum\{{stage="{name}"\}}')  # noqa: E731
+    counter = "vocr_stage_cpu_seconds_total" if "vocr_stage_cpu_seconds_total" in text else \
+        "vocr_stage_duration_seconds_sum"
+    stage = lambda name: value(rf'{counter}\{{stage="{name}"\}}')  # noqa: E731
     return {"cpu": value("process_cpu_seconds_total"), "rss": value("process_resident_memory_bytes"),
             "cnn": stage("cnn"), "decoder": stage("decoder")}
 
@@ -127,7 +133,7 @@ def run_server(target: str, metrics: str, paths, concurrency: int, duration: flo
     after = scrape(metrics)
     per_line = lambda key: 1000.0 * (after[key] - before[key]) / max(1, run["lines"])  # noqa: E731
     run["cpu_ms_per_line"] = per_line("cpu")
-    # Wall time of each stage on its worker thread, which is CPU time there (one thread per worker).
+    # CPU time of each stage on its worker thread.
     run["cnn_ms_per_line"], run["seq_ms_per_line"] = per_line("cnn"), per_line("decoder")
     run["rss_mb"] = after["rss"] / 2**20
     return run

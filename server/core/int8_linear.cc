@@ -33,6 +33,23 @@ dnnl::stream& ThreadStream() {
   return stream;
 }
 
+// One call's rows: [rows, width], or for a block-diagonal product the same
+// memory seen as `blocks` batches of [rows, width / blocks] side by side.
+memory::desc RowsDesc(memory::dim rows, memory::dim width, int blocks, memory::data_type type) {
+  if (blocks == 1) return memory::desc({rows, width}, type, memory::format_tag::ab);
+  const memory::dim part = width / blocks;
+  return memory::desc({blocks, rows, part}, type, memory::dims{part, width, 1});
+}
+
+// The weight as oneDNN's [in, out] (or [blocks, in / blocks, out / blocks]):
+// torch's [out, in] rows are oneDNN's "ba" order, so no copy is needed.
+memory::desc WeightsDesc(memory::dim in, memory::dim out, int blocks, memory::data_type type, bool any) {
+  if (blocks == 1)
+    return memory::desc({in, out}, type, any ? memory::format_tag::any : memory::format_tag::ba);
+  return memory::desc({blocks, in / blocks, out / blocks}, type,
+                      any ? memory::format_tag::any : memory::format_tag::acb);
+}
+
 absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std::string& name,
                                      const std::string& attr, torch::ScalarType type, int64_t dims) {
   if (!module.hasattr(attr))
@@ -64,7 +81,7 @@ bool Int8Linear::Int8KernelsAreExact() {
 }
 
 absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& module, const std::string& name,
-                                                  Arithmetic arithmetic) {
+                                                  Arithmetic arithmetic, int blocks) {
   VOCR_ASSIGN_OR_RETURN(torch::Tensor weight, Buffer(module, name, "weight", torch::kChar, 2));
   VOCR_ASSIGN_OR_RETURN(torch::Tensor bias, Buffer(module, name, "bias", torch::kFloat, 1));
   VOCR_ASSIGN_OR_RETURN(torch::Tensor multiplier, Buffer(module, name, "input_multiplier", torch::kFloat, 1));
@@ -79,18 +96,40 @@ absl::StatusOr<Int8Linear> Int8Linear::FromModule(const torch::jit::Module& modu
       std::vector<int8_t>(weight.data_ptr<int8_t>(), weight.data_ptr<int8_t>() + weight.numel()),
       std::vector<float>(bias.data_ptr<float>(), bias.data_ptr<float>() + out),
       static_cast<float>(module.attr("bound").toDouble()), multiplier.item<float>(), scale.item<float>(),
-      name, arithmetic);
+      name, arithmetic, blocks);
 }
 
 absl::StatusOr<Int8Linear> Int8Linear::FromParameters(std::vector<int8_t> weight, std::vector<float> bias,
                                                       float bound, float input_multiplier, float output_scale,
-                                                      const std::string& name, Arithmetic arithmetic) {
+                                                      const std::string& name, Arithmetic arithmetic,
+                                                      int blocks) {
   const int64_t out = static_cast<int64_t>(bias.size());
   if (out == 0 || weight.size() % bias.size() != 0 || weight.empty())
     return absl::FailedPreconditionError(absl::StrCat(name, ": the weight is not [", out, ", in]"));
   Int8Linear l;
   l.out_ = out;
   l.in_ = static_cast<int64_t>(weight.size()) / out;
+  l.blocks_ = blocks;
+  // The blocks of a block-diagonal weight, each [out / blocks, in / blocks]
+  // row-major, one after the other; every weight outside them must be zero.
+  std::vector<int8_t> packed;
+  if (blocks > 1) {
+    if (l.in_ % blocks != 0 || l.out_ % blocks != 0)
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, ": [", out, ", ", l.in_, "] has no ", blocks, " equal diagonal blocks"));
+    const int64_t bo = l.out_ / blocks, bi = l.in_ / blocks;
+    for (int64_t j = 0; j < l.out_; ++j) {
+      for (int64_t i = 0; i < l.in_; ++i) {
+        const int8_t w = weight[static_cast<size_t>(j * l.in_ + i)];
+        if (j / bo == i / bi) {
+          packed.push_back(w);
+        } else if (w != 0) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(name, ": the weight is not block-diagonal (", blocks, " blocks)"));
+        }
+      }
+    }
+  }
   l.bound_ = bound;
   l.input_multiplier_ = input_multiplier;
   l.output_scale_ = output_scale;
@@ -107,18 +146,18 @@ absl::StatusOr<Int8Linear> Int8Linear::FromParameters(std::vector<int8_t> weight
   const memory::data_type values = integer ? DataType<int8_t>() : DataType<float>();
   const memory::data_type sums = integer ? DataType<int32_t>() : DataType<float>();
   // The float path holds the same int8 values as floats.
+  const std::vector<int8_t>& given_weight = blocks > 1 ? packed : l.weight_;
   std::vector<float> float_weight;
-  if (!integer) float_weight.assign(l.weight_.begin(), l.weight_.end());
-  void* given_data = integer ? static_cast<void*>(l.weight_.data()) : static_cast<void*>(float_weight.data());
+  if (!integer) float_weight.assign(given_weight.begin(), given_weight.end());
+  void* given_data =
+      integer ? const_cast<int8_t*>(given_weight.data()) : static_cast<void*>(float_weight.data());
   try {
     // Rows vary per call (batch size, line length): a runtime dimension, so
     // one primitive serves every call.
-    const memory::desc src({DNNL_RUNTIME_DIM_VAL, l.in_}, values, memory::format_tag::ab);
-    const memory::desc dst({DNNL_RUNTIME_DIM_VAL, l.out_}, sums, memory::format_tag::ab);
-    const memory::desc any_weights({l.in_, l.out_}, values, memory::format_tag::any);
-    // torch's [out, in] is oneDNN's [in, out] in "ba" order: no copy needed if
-    // the primitive takes it as is.
-    const memory::desc plain_weights({l.in_, l.out_}, values, memory::format_tag::ba);
+    const memory::desc src = RowsDesc(DNNL_RUNTIME_DIM_VAL, l.in_, blocks, values);
+    const memory::desc dst = RowsDesc(DNNL_RUNTIME_DIM_VAL, l.out_, blocks, sums);
+    const memory::desc any_weights = WeightsDesc(l.in_, l.out_, blocks, values, /*any=*/true);
+    const memory::desc plain_weights = WeightsDesc(l.in_, l.out_, blocks, values, /*any=*/false);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::matmul::primitive_desc pd;
@@ -138,8 +177,8 @@ absl::StatusOr<Int8Linear> Int8Linear::FromParameters(std::vector<int8_t> weight
     // 3.8 against 10.1 us). One per small row count, on the same reordered
     // weights; the integer result is the same whichever kernel runs.
     for (int64_t rows = 1; rows <= kFixedRows; ++rows) {
-      const memory::desc fixed_src({rows, l.in_}, values, memory::format_tag::ab);
-      const memory::desc fixed_dst({rows, l.out_}, sums, memory::format_tag::ab);
+      const memory::desc fixed_src = RowsDesc(rows, l.in_, blocks, values);
+      const memory::desc fixed_dst = RowsDesc(rows, l.out_, blocks, sums);
       try {
         const dnnl::matmul::primitive_desc fixed(dnnl::matmul::desc(fixed_src, pd.weights_desc(), fixed_dst),
                                                  attr, Engine());
@@ -184,8 +223,8 @@ void Int8Linear::Run(const float* x, int64_t rows, float* y) const {
   seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
   const Kernel& kernel = rows <= static_cast<int64_t>(fixed_.size()) ? fixed_[rows - 1] : any_rows_;
   scratch.resize(std::max<size_t>(1, kernel.scratchpad.get_size()));
-  memory src({{rows, in_}, DataType<Value>(), memory::format_tag::ab}, Engine(), quantized.data());
-  memory dst({{rows, out_}, DataType<Sum>(), memory::format_tag::ab}, Engine(), accumulators.data());
+  memory src(RowsDesc(rows, in_, blocks_, DataType<Value>()), Engine(), quantized.data());
+  memory dst(RowsDesc(rows, out_, blocks_, DataType<Sum>()), Engine(), accumulators.data());
   memory scratchpad(kernel.scratchpad, Engine(), scratch.data());
   kernel.matmul.execute(ThreadStream(), {{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_WEIGHTS, weights_},

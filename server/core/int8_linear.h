@@ -5,6 +5,9 @@
 //   y = float(q . W^T) * output_scale + bias                          (exact integer q . W^T)
 // The weights are reordered once into the layout the primitive prefers; each
 // call quantizes its rows into per-thread buffers and runs the primitive.
+// A block-diagonal weight (the encoder's two directions side by side) runs
+// as a batch of its blocks, so the zero blocks are neither read nor
+// multiplied; the integers are the same.
 //
 // The integer product q . W^T must be exact, and oneDNN 2.6's int8 kernels
 // are exact only on CPUs with VNNI (AVX-512 VNNI, AVX-VNNI, AMX). Without
@@ -40,14 +43,15 @@ class Int8Linear {
   Int8Linear() = default;  // empty until assigned from FromModule
   // From a scripted fixed_range.Int8Linear: buffers `weight` (int8 [out, in]),
   // `bias` [out], `input_multiplier` [1], `output_scale` [1], attribute `bound`.
-  // `name` is the submodule's path, for error messages.
+  // `name` is the submodule's path, for error messages. `blocks` > 1: the
+  // weight is block-diagonal with that many equal blocks (refused otherwise).
   static absl::StatusOr<Int8Linear> FromModule(const torch::jit::Module& module, const std::string& name,
-                                               Arithmetic arithmetic = Arithmetic::kAuto);
+                                               Arithmetic arithmetic = Arithmetic::kAuto, int blocks = 1);
   // From the parameters themselves: weight row-major [out, in].
   static absl::StatusOr<Int8Linear> FromParameters(std::vector<int8_t> weight, std::vector<float> bias,
                                                    float bound, float input_multiplier, float output_scale,
                                                    const std::string& name,
-                                                   Arithmetic arithmetic = Arithmetic::kAuto);
+                                                   Arithmetic arithmetic = Arithmetic::kAuto, int blocks = 1);
   // Whether this CPU's oneDNN int8 kernels compute exact integer products.
   static bool Int8KernelsAreExact();
 
@@ -74,6 +78,7 @@ class Int8Linear {
   void Run(const float* x, int64_t rows, float* y) const;
 
   int64_t in_ = 0, out_ = 0;
+  int blocks_ = 1;
   Arithmetic arithmetic_ = Arithmetic::kInt8;
   float bound_ = 0, input_multiplier_ = 0, output_scale_ = 0;
   std::vector<float> bias_;

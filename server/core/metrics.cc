@@ -100,6 +100,14 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
   preprocess_ = &stage_.Add({{"stage", "preprocess"}}, LatencyBuckets());
   cnn_ = &stage_.Add({{"stage", "cnn"}}, LatencyBuckets());
   decoder_ = &stage_.Add({{"stage", "decoder"}}, LatencyBuckets());
+  auto& stage_cpu = prometheus::BuildCounter()
+                        .Name("vocr_stage_cpu_seconds_total")
+                        .Help(
+                            "CPU time the worker threads spent in the cnn and decoder stages (their own "
+                            "thread CPU time; waiting for a core is not in it).")
+                        .Register(*registry_);
+  cnn_cpu_ = &stage_cpu.Add({{"stage", "cnn"}});
+  decoder_cpu_ = &stage_cpu.Add({{"stage", "decoder"}});
   batch_size_ = &prometheus::BuildHistogram()
                      .Name("vocr_batch_size")
                      .Help("Lines per CNN and encoder run: those that joined a decoding loop together.")
@@ -140,6 +148,8 @@ void Metrics::OnBatch(int size, const BatchTimings& timings) {
   batch_size_->Observe(size);
   cnn_->Observe(timings.cnn_ms / 1000.0);
   decoder_->Observe(timings.decoder_ms / 1000.0);
+  cnn_cpu_->Increment(timings.cnn_cpu_ms / 1000.0);
+  decoder_cpu_->Increment(timings.decoder_cpu_ms / 1000.0);
 }
 
 void Metrics::SetModel(const Bundle& bundle) {

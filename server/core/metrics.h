@@ -58,6 +58,8 @@ class Metrics : public BatchObserver {
   prometheus::Histogram* preprocess_;
   prometheus::Histogram* cnn_;
   prometheus::Histogram* decoder_;
+  prometheus::Counter* cnn_cpu_;
+  prometheus::Counter* decoder_cpu_;
   prometheus::Histogram* batch_size_;
   prometheus::Histogram* decode_rows_;
   prometheus::Gauge* queue_depth_;

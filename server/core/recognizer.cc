@@ -9,6 +9,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "server/core/thread_cpu_clock.h"
 
 namespace vocr {
 namespace {
@@ -93,6 +94,7 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
   try {
     torch::NoGradGuard no_grad;
     auto start = std::chrono::steady_clock::now();
+    double cpu_start = ThreadCpuMs();
     torch::Tensor features;
     {
       // OpenMP's thread count is per calling thread: this worker's CNN alone
@@ -101,8 +103,10 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
       features = recognizer_->FeaturesByWidth(lines, m.input);
     }
     timings->cnn_ms = MsSince(start);
+    timings->cnn_cpu_ms = ThreadCpuMs() - cpu_start;
     timings->cnn_threads = cnn_threads;
     start = std::chrono::steady_clock::now();
+    cpu_start = ThreadCpuMs();
     const SeqKernels& kernels = recognizer_->bundle().seq_kernels();
     SeqBatch joined = kernels.Encode(features, torch::tensor(lengths, torch::kInt64), m.vocab.sos);
     if (m.decode.length_bound) {
@@ -113,6 +117,7 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
     }
     state_.Append(joined);
     timings->decoder_ms = MsSince(start);
+    timings->decoder_cpu_ms = ThreadCpuMs() - cpu_start;
   } catch (const std::exception& ex) {
     std::vector<Ended> failed;
     for (const Row& row : joining) failed.push_back({row.id, InferenceFailed(ex)});
@@ -197,8 +202,9 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
   for (size_t i = 0; i < lines.size(); ++i) ids[i] = static_cast<int64_t>(i);
   DecodeRun run(this);
   std::vector<DecodeRun::Ended> ended = run.Join(lines, ids, /*cnn_threads=*/1, timings);
-  const double encoder_ms = timings->decoder_ms;
+  const double encoder_ms = timings->decoder_ms, encoder_cpu_ms = timings->decoder_cpu_ms;
   const auto decode_start = std::chrono::steady_clock::now();
+  const double decode_cpu_start = ThreadCpuMs();
   while (run.rows() > 0) {
     for (auto& e : run.Step([&](int64_t id) { return still_wanted(static_cast<size_t>(id)); })) {
       ended.push_back(std::move(e));
@@ -206,6 +212,7 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
   }
   timings->steps = run.steps();
   timings->decoder_ms = encoder_ms + MsSince(decode_start);
+  timings->decoder_cpu_ms = encoder_cpu_ms + (ThreadCpuMs() - decode_cpu_start);
   for (auto& e : ended) results[static_cast<size_t>(e.id)] = std::move(e.reading);
   return results;
 }

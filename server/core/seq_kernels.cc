@@ -23,9 +23,9 @@ absl::StatusOr<torch::jit::Module> Child(const torch::jit::Module& parent, const
   return m;
 }
 
-absl::StatusOr<Int8Linear> Linear(const torch::jit::Module& seq, const std::string& path) {
+absl::StatusOr<Int8Linear> Linear(const torch::jit::Module& seq, const std::string& path, int blocks = 1) {
   VOCR_ASSIGN_OR_RETURN(torch::jit::Module m, Child(seq, path));
-  return Int8Linear::FromModule(m, "seq.pt: " + path);
+  return Int8Linear::FromModule(m, "seq.pt: " + path, Int8Linear::Arithmetic::kAuto, blocks);
 }
 
 }  // namespace
@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::
   std::unique_ptr<SeqKernels> k(new SeqKernels());
   VOCR_ASSIGN_OR_RETURN(k->input_fwd_, Linear(seq, "encoder.input_fwd"));
   VOCR_ASSIGN_OR_RETURN(k->input_bwd_, Linear(seq, "encoder.input_bwd"));
-  VOCR_ASSIGN_OR_RETURN(k->recurrent_, Linear(seq, "encoder.recurrent"));
+  // Both directions' recurrent products in one block-diagonal weight.
+  VOCR_ASSIGN_OR_RETURN(k->recurrent_, Linear(seq, "encoder.recurrent", /*blocks=*/2));
   VOCR_ASSIGN_OR_RETURN(k->init_hidden_, Linear(seq, "init_hidden"));
   VOCR_ASSIGN_OR_RETURN(k->attn_memory_, Linear(seq, "attn_memory"));
   VOCR_ASSIGN_OR_RETURN(k->attn_hidden_, Linear(seq, "attn_hidden"));

@@ -86,7 +86,7 @@ void Softmax(float* scores, int64_t n);
 void SumColumns(const float* weights, const float* rows, int64_t n, int64_t d, float* out);
 
 // The greedy choice from n logits: the first index of the largest, and its
-// log-probability (log-softmax; within 1e-6 of ATen's, which the reference
+// log-probability (log-softmax; within 1e-5 of ATen's, which the reference
 // predictor uses: confidences are compared to 1e-4, tokens exactly).
 void BestToken(const float* logits, int64_t n, int64_t* best, float* log_prob);
 

@@ -50,14 +50,24 @@ TEST_F(MetricsTest, CountsMoveAndEveryFamilyIsThere) {
   EXPECT_EQ(after.Sum("vocr_requests_total", invalid) - before.Sum("vocr_requests_total", invalid), 2);
   EXPECT_EQ(after.Sum("vocr_requests_total", {{"method", "RecognizeBatch"}, {"code", "OK"}}), 1);
   EXPECT_EQ(after.Sum("vocr_request_duration_seconds_count", ok), 3);
-  EXPECT_TRUE(after.Has("vocr_request_duration_seconds_bucket", {{"method", "Recognize"}, {"code", "OK"}, {"le", "+Inf"}}));
-  EXPECT_EQ(after.Sum("vocr_request_duration_seconds_bucket", {{"method", "Recognize"}, {"code", "OK"}, {"le", "+Inf"}}), 3);
+  EXPECT_TRUE(after.Has("vocr_request_duration_seconds_bucket",
+                        {{"method", "Recognize"}, {"code", "OK"}, {"le", "+Inf"}}));
+  EXPECT_EQ(after.Sum("vocr_request_duration_seconds_bucket",
+                      {{"method", "Recognize"}, {"code", "OK"}, {"le", "+Inf"}}),
+            3);
   // Lines: 3 + 1 read, 2 + 1 refused as invalid.
   EXPECT_EQ(after.Sum("vocr_lines_total", {{"code", "OK"}}), 4);
   EXPECT_EQ(after.Sum("vocr_lines_total", {{"code", "INVALID_ARGUMENT"}}), 3);
 
   for (const std::string stage : {"queue", "decode_image", "preprocess", "cnn", "decoder"}) {
     EXPECT_GE(after.Sum("vocr_stage_duration_seconds_count", {{"stage", stage}}), 1) << stage;
+  }
+  // The worker's CPU time in the two model stages: some, and no more than
+  // their wall time (one thread, which may also have waited for a core).
+  for (const std::string stage : {"cnn", "decoder"}) {
+    const double cpu = after.Sum("vocr_stage_cpu_seconds_total", {{"stage", stage}});
+    EXPECT_GT(cpu, 0) << stage;
+    EXPECT_LE(cpu, after.Sum("vocr_stage_duration_seconds_sum", {{"stage", stage}}) + 1e-3) << stage;
   }
   EXPECT_GE(after.Sum("vocr_batch_size_count"), 1);
   EXPECT_GE(after.Sum("vocr_batch_size_sum"), 4);
@@ -70,7 +80,8 @@ TEST_F(MetricsTest, CountsMoveAndEveryFamilyIsThere) {
   for (const std::string component : {"cnn", "seq"}) {
     SCOPED_TRACE(component);
     const double served = after.Sum("vocr_model_size_bytes", {{"component", component}, {"kind", "served"}});
-    const double fp32 = after.Sum("vocr_model_size_bytes", {{"component", component}, {"kind", "fp32_reference"}});
+    const double fp32 =
+        after.Sum("vocr_model_size_bytes", {{"component", component}, {"kind", "fp32_reference"}});
     EXPECT_GT(served, 0);
     EXPECT_GT(fp32, served);
     EXPECT_TRUE(after.Has("vocr_model_size_bytes", {{"component", component}, {"precision", "int8"}}));

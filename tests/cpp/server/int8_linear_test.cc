@@ -164,5 +164,45 @@ TEST(Int8LinearArithmetic, RefusesAFloatProductTooWideToStayExact) {
   EXPECT_NE(l.status().message().find("1040"), std::string::npos) << l.status();
 }
 
+// The encoder's recurrent weight holds both directions as two diagonal
+// blocks; run as a batch of the blocks it must give the dense product's
+// integers at every row count, in every arithmetic this CPU runs.
+TEST(Int8LinearBlocks, ABlockDiagonalWeightRunsAsItsBlocksWithTheSameResult) {
+  if (!std::filesystem::exists(kShippedSeq)) GTEST_SKIP() << "no shipped bundle at " << kShippedSeq;
+  CapOneDnnIsa();
+  const torch::jit::Module recurrent =
+      torch::jit::load(kShippedSeq).attr("encoder").toModule().attr("recurrent").toModule();
+  std::vector<Int8Linear::Arithmetic> kinds = {Int8Linear::Arithmetic::kFloat};
+  if (Int8Linear::Int8KernelsAreExact()) kinds.push_back(Int8Linear::Arithmetic::kInt8);
+  for (Int8Linear::Arithmetic kind : kinds) {
+    auto blocks = Int8Linear::FromModule(recurrent, "encoder.recurrent", kind, /*blocks=*/2);
+    ASSERT_TRUE(blocks.ok()) << blocks.status();
+    int64_t hard_rows = 0;
+    std::vector<float> x = HardRows(*blocks, &hard_rows);
+    // Then ordinary rows, past the largest count with a primitive of its own.
+    std::mt19937 gen(5);
+    std::normal_distribution<float> normal(0.0f, 0.5f);
+    while (static_cast<int64_t>(x.size()) < 20 * blocks->in()) x.push_back(normal(gen));
+    for (int64_t rows :
+         {int64_t{1}, int64_t{2}, int64_t{7}, hard_rows, int64_t{16}, int64_t{17}, int64_t{20}}) {
+      const std::vector<float> part(x.begin(), x.begin() + rows * blocks->in());
+      std::vector<float> y(static_cast<size_t>(rows * blocks->out()));
+      blocks->Forward(part.data(), rows, y.data());
+      EXPECT_EQ(y, ExactProduct(*blocks, part, rows))
+          << rows << " rows, arithmetic " << static_cast<int>(kind);
+    }
+  }
+}
+
+TEST(Int8LinearBlocks, RefusesAWeightThatIsNotBlockDiagonal) {
+  CapOneDnnIsa();
+  std::vector<int8_t> weight(4 * 4, 0);
+  weight[0 * 4 + 3] = 1;  // row 0 is in the first block, column 3 in the second
+  auto l = Int8Linear::FromParameters(weight, std::vector<float>(4, 0.0f), 1.0f, 127.0f, 1.0f, "mixed",
+                                      Int8Linear::Arithmetic::kAuto, /*blocks=*/2);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("block-diagonal"), std::string::npos) << l.status();
+}
+
 }  // namespace
 }  // namespace vocr
