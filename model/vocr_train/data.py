@@ -128,10 +128,14 @@ class TrainStream(IterableDataset):
                               caps_by_kind=data.get("caps_by_kind"), symbols_rate=data.get("symbols_rate", 0.0))
         batch = self.cfg["train"]["batch_size"]
         renderers = data.get("renderers", {"pil": 1})  # renderer -> share of training lines
+        # A fine-tuning run sets its own stream seed so it sees lines its
+        # starting model has not, while the validation set (drawn from `seed`)
+        # stays the one earlier runs were measured on.
+        seed = data.get("stream_seed", self.cfg["seed"])
         chunk = self.start_chunk + worker
         while True:
-            rng = np.random.default_rng([self.cfg["seed"], chunk])
-            text_rng = random.Random(f"{self.cfg['seed']}-{chunk}")
+            rng = np.random.default_rng([seed, chunk])
+            text_rng = random.Random(f"{seed}-{chunk}")
             pool = []
             for _ in range(batch * POOL_BATCHES):
                 text, _kind = sampler.sample(text_rng)
