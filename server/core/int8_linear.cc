@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,6 +51,34 @@ memory::desc WeightsDesc(memory::dim in, memory::dim out, int blocks, memory::da
     return memory::desc({in, out}, type, any ? memory::format_tag::any : memory::format_tag::ba);
   return memory::desc({blocks, in / blocks, out / blocks}, type,
                       any ? memory::format_tag::any : memory::format_tag::acb);
+}
+
+// Memory objects over a thread's buffers, made once per thread, argument
+// and shape: the few rows of a decoder step or an encoder column come back
+// thousands of times per line, and a new object per call cost about as much
+// as the smallest products (descriptor, allocation, reference counts). Keyed
+// by the argument (a product's source and destination can have one shape in
+// the float arithmetic) and the shape, so layers of one shape share them;
+// only the data pointer changes from call to call.
+memory ThreadRows(int arg, memory::dim rows, memory::dim width, int blocks, memory::data_type type,
+                  void* data) {
+  using Key = std::tuple<int, memory::dim, memory::dim, int, memory::data_type>;
+  thread_local std::map<Key, memory> made;
+  const Key key{arg, rows, width, blocks, type};
+  auto it = made.find(key);
+  if (it == made.end())
+    it = made.emplace(key, memory(RowsDesc(rows, width, blocks, type), Engine(), data)).first;
+  it->second.set_data_handle(data);
+  return it->second;
+}
+
+// A scratchpad is a plain byte buffer: its size is its shape.
+memory ThreadScratchpad(const memory::desc& desc, void* data) {
+  thread_local std::map<size_t, memory> made;
+  auto it = made.find(desc.get_size());
+  if (it == made.end()) it = made.emplace(desc.get_size(), memory(desc, Engine(), data)).first;
+  it->second.set_data_handle(data);
+  return it->second;
 }
 
 absl::StatusOr<torch::Tensor> Buffer(const torch::jit::Module& module, const std::string& name,
@@ -223,13 +254,18 @@ void Int8Linear::Run(const float* x, int64_t rows, float* y) const {
   seq_math::Quantize(x, rows * in_, bound_, input_multiplier_, quantized.data());
   const Kernel& kernel = rows <= static_cast<int64_t>(fixed_.size()) ? fixed_[rows - 1] : any_rows_;
   scratch.resize(std::max<size_t>(1, kernel.scratchpad.get_size()));
-  memory src(RowsDesc(rows, in_, blocks_, DataType<Value>()), Engine(), quantized.data());
-  memory dst(RowsDesc(rows, out_, blocks_, DataType<Sum>()), Engine(), accumulators.data());
-  memory scratchpad(kernel.scratchpad, Engine(), scratch.data());
-  kernel.matmul.execute(ThreadStream(), {{DNNL_ARG_SRC, src},
-                                         {DNNL_ARG_WEIGHTS, weights_},
-                                         {DNNL_ARG_DST, dst},
-                                         {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  thread_local std::unordered_map<int, memory> args;
+  if (rows <= kFixedRows) {  // the frequent calls: objects made once
+    args[DNNL_ARG_SRC] = ThreadRows(DNNL_ARG_SRC, rows, in_, blocks_, DataType<Value>(), quantized.data());
+    args[DNNL_ARG_DST] = ThreadRows(DNNL_ARG_DST, rows, out_, blocks_, DataType<Sum>(), accumulators.data());
+  } else {
+    args[DNNL_ARG_SRC] = memory(RowsDesc(rows, in_, blocks_, DataType<Value>()), Engine(), quantized.data());
+    args[DNNL_ARG_DST] =
+        memory(RowsDesc(rows, out_, blocks_, DataType<Sum>()), Engine(), accumulators.data());
+  }
+  args[DNNL_ARG_SCRATCHPAD] = ThreadScratchpad(kernel.scratchpad, scratch.data());
+  args[DNNL_ARG_WEIGHTS] = weights_;
+  kernel.matmul.execute(ThreadStream(), args);
   ThreadStream().wait();
   seq_math::Dequantize(accumulators.data(), rows, out_, output_scale_, bias_.data(), y);
 }
