@@ -36,6 +36,20 @@ def test_tiny_model_loss_falls_on_rendered_lines(cache_dir):
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5]), losses
 
 
+def test_stream_seed_draws_other_training_lines_and_leaves_the_rest_alone(cache_dir):
+    cfg = pipeline.load_config(TINY_CONFIG)
+    cfg["paths"]["cache"] = cache_dir
+    spec = input_spec(cfg, OcrModel(cfg, len(Vocab())).backbone.stride)
+
+    def first_targets(data_cfg):
+        batch = next(iter(data.train_loader(dict(cfg, data=data_cfg), spec, cache_dir, 0)))
+        return batch["targets"].tolist()
+
+    plain = first_targets(cfg["data"])
+    assert first_targets(dict(cfg["data"], stream_seed=cfg["seed"])) == plain  # the default is the seed
+    assert first_targets(dict(cfg["data"], stream_seed=cfg["seed"] + 1)) != plain
+
+
 def test_wsd_schedule_is_flat_until_the_decay():
     stage = {"schedule": "wsd", "steps": 1000, "decay_steps": 200, "warmup_steps": 100}
     assert stable_until(stage) == 800
