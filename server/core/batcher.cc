@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "server/core/thread_cpu_clock.h"
+#include "server/core/stage_clock.h"
 
 namespace vocr {
 
@@ -293,13 +293,10 @@ class Batcher::Worker {
 
   void Step() {
     const int rows = static_cast<int>(run_.rows());
-    const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = ThreadCpuMs();
+    const StageClock step;
     std::vector<DecodeRun::Ended> ended =
         run_.Step([this](int64_t id) { return StillWanted(lines_.at(id).queued.request, absl::Now()); });
-    const double share =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / rows;
-    const double cpu_share = (ThreadCpuMs() - cpu_start) / rows;
+    const double share = step.WallMs() / rows, cpu_share = step.CpuMs() / rows;
     for (const auto& [id, line] : lines_) {
       groups_[line.group].timings.decoder_ms += share;
       groups_[line.group].timings.decoder_cpu_ms += cpu_share;

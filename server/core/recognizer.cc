@@ -4,21 +4,14 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "server/core/thread_cpu_clock.h"
+#include "server/core/stage_clock.h"
 
 namespace vocr {
-namespace {
-
-double MsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // The CNN runs once per padded width (the manifest's pad_to_multiple), on
 // lines padded to it, so a line's features never see another line's pixels
@@ -93,8 +86,7 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
   if (lines.empty()) return {};
   try {
     torch::NoGradGuard no_grad;
-    auto start = std::chrono::steady_clock::now();
-    double cpu_start = ThreadCpuMs();
+    const StageClock cnn;
     torch::Tensor features;
     {
       // OpenMP's thread count is per calling thread: this worker's CNN alone
@@ -102,11 +94,10 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
       ThreadCount threads(cnn_threads);
       features = recognizer_->FeaturesByWidth(lines, m.input);
     }
-    timings->cnn_ms = MsSince(start);
-    timings->cnn_cpu_ms = ThreadCpuMs() - cpu_start;
+    timings->cnn_ms = cnn.WallMs();
+    timings->cnn_cpu_ms = cnn.CpuMs();
     timings->cnn_threads = cnn_threads;
-    start = std::chrono::steady_clock::now();
-    cpu_start = ThreadCpuMs();
+    const StageClock encoder;
     const SeqKernels& kernels = recognizer_->bundle().seq_kernels();
     SeqBatch joined = kernels.Encode(features, torch::tensor(lengths, torch::kInt64), m.vocab.sos);
     if (m.decode.length_bound) {
@@ -116,8 +107,8 @@ std::vector<DecodeRun::Ended> DecodeRun::Join(const std::vector<const LineInput*
       }
     }
     state_.Append(joined);
-    timings->decoder_ms = MsSince(start);
-    timings->decoder_cpu_ms = ThreadCpuMs() - cpu_start;
+    timings->decoder_ms = encoder.WallMs();
+    timings->decoder_cpu_ms = encoder.CpuMs();
   } catch (const std::exception& ex) {
     std::vector<Ended> failed;
     for (const Row& row : joining) failed.push_back({row.id, InferenceFailed(ex)});
@@ -203,16 +194,15 @@ std::vector<absl::StatusOr<Reading>> Recognizer::Read(const std::vector<const Li
   DecodeRun run(this);
   std::vector<DecodeRun::Ended> ended = run.Join(lines, ids, /*cnn_threads=*/1, timings);
   const double encoder_ms = timings->decoder_ms, encoder_cpu_ms = timings->decoder_cpu_ms;
-  const auto decode_start = std::chrono::steady_clock::now();
-  const double decode_cpu_start = ThreadCpuMs();
+  const StageClock decode;
   while (run.rows() > 0) {
     for (auto& e : run.Step([&](int64_t id) { return still_wanted(static_cast<size_t>(id)); })) {
       ended.push_back(std::move(e));
     }
   }
   timings->steps = run.steps();
-  timings->decoder_ms = encoder_ms + MsSince(decode_start);
-  timings->decoder_cpu_ms = encoder_cpu_ms + (ThreadCpuMs() - decode_cpu_start);
+  timings->decoder_ms = encoder_ms + decode.WallMs();
+  timings->decoder_cpu_ms = encoder_cpu_ms + decode.CpuMs();
   for (auto& e : ended) results[static_cast<size_t>(e.id)] = std::move(e.reading);
   return results;
 }

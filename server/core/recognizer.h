@@ -29,7 +29,7 @@ struct Reading {
 struct BatchTimings {
   double cnn_ms = 0;      // CNN forward
   double decoder_ms = 0;  // encoder and the decoding loop
-  // The same two as the worker thread's own CPU time (thread_cpu_clock.h).
+  // The same two as the worker thread's own CPU time (stage_clock.h).
   double cnn_cpu_ms = 0, decoder_cpu_ms = 0;
   int steps = 0;        // decoder steps run
   int cnn_threads = 1;  // threads the CNN ran on
