@@ -54,6 +54,9 @@ ABSL_FLAG(bool, dispatch_when_idle, true,
 ABSL_FLAG(bool, join_between_steps, false,
           "Queued lines join a running decoding loop between its steps (up to max_batch_size lines, "
           "no wider than its widest) when no worker is free. Off: measured slower with this model.");
+ABSL_FLAG(bool, fill_from_other_buckets, true,
+          "A batch taken from a due bucket is filled up to max_batch_size with the oldest lines of other "
+          "buckets: the CNN runs per padded width, the encoder and decoder steps once for all.");
 ABSL_FLAG(int, intra_op_threads, 1,
           "Threads one batch's CNN may use, shared among the batches running (a lone batch gets all, "
           "each of --workers busy batches gets this / workers); 0: the CPU cores. 1: measured fastest "
@@ -128,6 +131,7 @@ vocr::CoreOptions CoreOptionsFromFlags() {
   if (o.batcher.cnn_threads <= 0) o.batcher.cnn_threads = CpuCores();
   o.batcher.dispatch_when_idle = absl::GetFlag(FLAGS_dispatch_when_idle);
   o.batcher.join_between_steps = absl::GetFlag(FLAGS_join_between_steps);
+  o.batcher.fill_from_other_buckets = absl::GetFlag(FLAGS_fill_from_other_buckets);
   o.image_limits.max_pixels = absl::GetFlag(FLAGS_max_image_pixels);
   return o;
 }

@@ -109,6 +109,7 @@ std::vector<Batcher::Queued> Batcher::NextBatch() {
       continue;
     }
     std::vector<Queued> batch = TakeFrom(chosen, options_.max_batch_size);
+    if (options_.fill_from_other_buckets) FillFromOtherBuckets(&batch);
     running_ += 1;
     const int depth = queued_;
     lock.unlock();
@@ -157,6 +158,17 @@ std::vector<Batcher::Queued> Batcher::TakeFrom(std::map<int, std::deque<Queued>>
   if (queue.empty()) buckets_.erase(bucket);
   queued_ -= static_cast<int>(taken.size());
   return taken;
+}
+
+void Batcher::FillFromOtherBuckets(std::vector<Queued>* batch) {
+  while (static_cast<int>(batch->size()) < options_.max_batch_size && !buckets_.empty()) {
+    auto oldest = buckets_.begin();
+    for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+      if (it->second.front().enqueued < oldest->second.front().enqueued) oldest = it;
+    }
+    std::vector<Queued> head = TakeFrom(oldest, 1);
+    batch->push_back(std::move(head.front()));
+  }
 }
 
 std::vector<Batcher::Queued> Batcher::TakeJoiners(int room, int widest, std::vector<Queued>* abandoned) {

@@ -48,6 +48,11 @@ struct BatcherOptions {
   // and the encoder, whose cost per column hardly depends on the batch,
   // runs once per line instead of once per group.
   bool join_between_steps = false;
+  // A batch taken from a due bucket is filled up to max_batch_size with the
+  // oldest lines of other buckets. The CNN still runs once per padded width,
+  // but the encoder and each decoder step run once for all of them: their
+  // cost per call hardly depends on the rows (docs/decoding-kernels.md).
+  bool fill_from_other_buckets = false;
 };
 
 // What the batcher reports about a line besides its reading.
@@ -129,6 +134,8 @@ class Batcher {
   std::vector<Queued> TakeAbandoned(absl::Time now, absl::Time* next_deadline);
   // Under mu_: takes up to max_batch_size lines of the bucket.
   std::vector<Queued> TakeFrom(std::map<int, std::deque<Queued>>::iterator bucket, int most);
+  // Under mu_: adds the oldest queued lines of any bucket to *batch up to max_batch_size.
+  void FillFromOtherBuckets(std::vector<Queued>* batch);
 
   std::shared_ptr<const Recognizer> recognizer_;
   const BatcherOptions options_;

@@ -103,46 +103,77 @@ absl::StatusOr<std::unique_ptr<SeqKernels>> SeqKernels::FromModule(const torch::
 
 SeqBatch SeqKernels::Encode(const torch::Tensor& features, const torch::Tensor& lengths,
                             int64_t start_token) const {
-  const int64_t b = features.size(0), t = features.size(1), h = enc_hidden_, m = memory_size();
+  const int64_t b = features.size(0), t = features.size(1), f = features.size(2), h = enc_hidden_,
+                m = memory_size();
   SeqBatch out;
   const torch::Tensor lengths64 = lengths.to(torch::kInt64).contiguous();
   out.lengths.assign(lengths64.data_ptr<int64_t>(), lengths64.data_ptr<int64_t>() + b);
-  // The backward GRU reads each line reversed within its own length (column
-  // s of a line of n is column n-1-s; the padding stays in place). The input
-  // projection is per column, so project first and reverse after.
-  auto reversed = [](int64_t s, int64_t n) { return s < n ? n - 1 - s : s; };
-  const torch::Tensor proj_fwd = input_fwd_.Forward(features);  // [B, T, 3 x H]
-  const torch::Tensor proj_bwd = input_bwd_.Forward(features);
-  torch::Tensor state = torch::zeros({b, 2 * h});  // [B, 2 directions x H]
+  // Only a line's own columns are computed: a batch of mixed widths costs
+  // what its lines' columns cost, not rows x the widest line. The lines are
+  // taken longest first, so at column s the lines still running are the
+  // first `running` of that order and one product serves exactly them (each
+  // row of an int8 product is exact whatever rows run beside it).
+  std::vector<int64_t> order(static_cast<size_t>(b));
+  for (int64_t r = 0; r < b; ++r) order[static_cast<size_t>(r)] = r;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+    return out.lengths[static_cast<size_t>(x)] > out.lengths[static_cast<size_t>(y)];
+  });
+  // The input projection is per column: the lines' own columns, packed in
+  // that order, go through it at once. first[i]: where line order[i] starts.
+  std::vector<int64_t> first(static_cast<size_t>(b) + 1, 0);
+  for (int64_t i = 0; i < b; ++i) {
+    first[static_cast<size_t>(i) + 1] =
+        first[static_cast<size_t>(i)] + out.lengths[static_cast<size_t>(order[i])];
+  }
+  const torch::Tensor own_features = torch::empty({first.back(), f});
+  const torch::Tensor source = features.contiguous();
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t n = out.lengths[static_cast<size_t>(order[i])];
+    const float* from = source.data_ptr<float>() + order[i] * t * f;
+    std::copy(from, from + n * f, own_features.data_ptr<float>() + first[static_cast<size_t>(i)] * f);
+  }
+  const torch::Tensor proj_fwd = input_fwd_.Forward(own_features);  // [columns, 3 x H]
+  const torch::Tensor proj_bwd = input_bwd_.Forward(own_features);
+  // The backward GRU reads each line reversed: its step s is column n-1-s.
+  std::vector<float> state(static_cast<size_t>(b * 2 * h), 0.0f);  // [running, 2 directions x H]
   // The memory is each line's [forward | backward] states on its own columns,
-  // backward ones put back in reading order, and zero on the padding.
-  out.memory = torch::zeros({b, t, m});
+  // backward ones put back in reading order; packed as the features are.
+  const torch::Tensor own_memory = torch::empty({first.back(), m});
   const float* pf = proj_fwd.data_ptr<float>();
   const float* pb = proj_bwd.data_ptr<float>();
-  float* st = state.data_ptr<float>();
-  float* mem = out.memory.data_ptr<float>();
+  float* mem = own_memory.data_ptr<float>();
   std::vector<float> r_h(static_cast<size_t>(b * 6 * h));
+  int64_t running = b;
   for (int64_t s = 0; s < t; ++s) {
-    recurrent_.Forward(st, b, r_h.data());  // [B, 2 x 3 x H]
-    const float* r = r_h.data();
-    for (int64_t row = 0; row < b; ++row) {
-      const int64_t n = out.lengths[static_cast<size_t>(row)];
-      float* fwd = st + row * 2 * h;
+    while (running > 0 && out.lengths[static_cast<size_t>(order[running - 1])] <= s) --running;
+    if (running == 0) break;
+    recurrent_.Forward(state.data(), running, r_h.data());  // [running, 2 x 3 x H]
+    for (int64_t i = 0; i < running; ++i) {
+      const int64_t row = order[i], n = out.lengths[static_cast<size_t>(row)],
+                    at = first[static_cast<size_t>(i)];
+      const float* r = r_h.data() + i * 6 * h;
+      float* fwd = state.data() + i * 2 * h;
       float* bwd = fwd + h;
-      seq_math::GruUpdate(pf + (row * t + s) * 3 * h, r + row * 6 * h, fwd, fwd, h);
-      seq_math::GruUpdate(pb + (row * t + reversed(s, n)) * 3 * h, r + row * 6 * h + 3 * h, bwd, bwd, h);
-      if (s < n) {
-        std::copy(fwd, fwd + h, mem + (row * t + s) * m);
-        std::copy(bwd, bwd + h, mem + (row * t + reversed(s, n)) * m + h);
-      }
+      seq_math::GruUpdate(pf + (at + s) * 3 * h, r, fwd, fwd, h);
+      seq_math::GruUpdate(pb + (at + n - 1 - s) * 3 * h, r + 3 * h, bwd, bwd, h);
+      std::copy(fwd, fwd + h, mem + (at + s) * m);
+      std::copy(bwd, bwd + h, mem + (at + n - 1 - s) * m + h);
     }
   }
-  out.keys = attn_memory_.Forward(out.memory);
+  const torch::Tensor own_keys = attn_memory_.Forward(own_memory);
+  // Each line's columns go to its row of [lines, columns, n]; zero on the padding.
+  const int64_t a = attention();
+  out.memory = torch::zeros({b, t, m});
+  out.keys = torch::zeros({b, t, a});
   torch::Tensor mean = torch::empty({b, m});
-  for (int64_t row = 0; row < b; ++row) {
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t row = order[i], n = out.lengths[static_cast<size_t>(row)],
+                  at = first[static_cast<size_t>(i)];
+    std::copy(mem + at * m, mem + (at + n) * m, out.memory.data_ptr<float>() + row * t * m);
+    const float* keys = own_keys.data_ptr<float>() + at * a;
+    std::copy(keys, keys + n * a, out.keys.data_ptr<float>() + row * t * a);
     float* to = mean.data_ptr<float>() + row * m;
-    const int64_t n = out.lengths[static_cast<size_t>(row)];
-    seq_math::SumColumns(nullptr, out.memory.data_ptr<float>() + row * t * m, n, m, to);
+    seq_math::SumColumns(nullptr, mem + at * m, n, m, to);
     for (int64_t j = 0; j < m; ++j) to[j] = to[j] / static_cast<float>(n);
   }
   out.hidden = init_hidden_.Forward(mean);

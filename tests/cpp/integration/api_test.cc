@@ -7,10 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "server_test.h"
 
@@ -29,7 +28,8 @@ void ExpectWellFormed(const ocr::v1::Recognition& r, const std::string& what) {
   SCOPED_TRACE(what);
   EXPECT_GT(r.confidence(), 0.0f);
   EXPECT_LE(r.confidence(), 1.0f);
-  EXPECT_EQ(static_cast<size_t>(r.char_confidences_size()), CodePoints(r.text())) << "text '" << r.text() << "'";
+  EXPECT_EQ(static_cast<size_t>(r.char_confidences_size()), CodePoints(r.text()))
+      << "text '" << r.text() << "'";
   for (float c : r.char_confidences()) {
     EXPECT_GT(c, 0.0f);
     EXPECT_LE(c, 1.0f);
@@ -94,7 +94,8 @@ TEST_F(ApiTest, RawGrayBgrAndBgraPixelsReadLikeThePng) {
   ocr::v1::RecognizeResponse png;
   ASSERT_TRUE(Recognize(stub_.get(), Request(EncodedImage(EncodePng(gray))), &png).ok());
   ExpectWellFormed(png.result(), "PNG");
-  const std::vector<std::pair<std::string, cv::Mat>> raws = {{"raw gray", gray}, {"raw BGR", bgr}, {"raw BGRA", bgra}};
+  const std::vector<std::pair<std::string, cv::Mat>> raws = {
+      {"raw gray", gray}, {"raw BGR", bgr}, {"raw BGRA", bgra}};
   for (const auto& [what, mat] : raws) {
     ocr::v1::RecognizeResponse response;
     const grpc::Status status = Recognize(stub_.get(), Request(RawImage(mat)), &response);
@@ -130,9 +131,10 @@ TEST_F(ApiTest, RecognizeBatchAnswersEachItemInOrder) {
 
 TEST_F(ApiTest, RecognizeBatchItemsMatchSingleCalls) {
   // Lines whose model widths (100 -> 104, 190 -> 192, 280, 370 -> 368 at
-  // height 32) fall in different buckets of the default 64 pixels: each item
-  // is read in a batch of its own, exactly like a single call, and must carry
-  // the reading of its own image.
+  // height 32) fall in different buckets of the default 64 pixels; with
+  // --fill_from_other_buckets they may share a batch (the CNN per padded
+  // width, the decoder together). Each item must carry the reading of its
+  // own image, exactly as a single call reads it.
   std::vector<cv::Mat> lines;
   for (int i = 0; i < 4; ++i) lines.push_back(TextLine(100 + 90 * i, 32, 40 + i));
   ocr::v1::RecognizeBatchRequest request;
@@ -146,8 +148,9 @@ TEST_F(ApiTest, RecognizeBatchItemsMatchSingleCalls) {
     ocr::v1::RecognizeResponse single;
     ASSERT_TRUE(Recognize(stub_.get(), Request(EncodedImage(EncodePng(lines[i]))), &single).ok());
     ASSERT_EQ(batch.results(i).code(), 0) << batch.results(i).message();
-    EXPECT_EQ(CodePoints(batch.results(i).result().text()), static_cast<size_t>(batch.results(i).result().char_confidences_size()));
-    EXPECT_EQ(batch.results(i).result().timings().batch_size(), 1u) << "item " << i;
+    EXPECT_EQ(CodePoints(batch.results(i).result().text()),
+              static_cast<size_t>(batch.results(i).result().char_confidences_size()));
+    EXPECT_GE(batch.results(i).result().timings().batch_size(), 1u) << "item " << i;
     EXPECT_EQ(batch.results(i).result().text(), single.result().text()) << "item " << i;
     EXPECT_NEAR(batch.results(i).result().confidence(), single.result().confidence(), 1e-5) << "item " << i;
   }
@@ -184,7 +187,8 @@ TEST_F(ApiTest, GetModelInfoDescribesTheServedBundle) {
     SCOPED_TRACE(part.name());
     names.push_back(part.name());
     EXPECT_GT(part.bytes(), 0);
-    EXPECT_GT(part.fp32_reference_bytes(), part.bytes()) << "int8 file should be smaller than its fp32 reference";
+    EXPECT_GT(part.fp32_reference_bytes(), part.bytes())
+        << "int8 file should be smaller than its fp32 reference";
     EXPECT_GT(part.parameters(), 0);
     EXPECT_FALSE(part.file().empty());
     EXPECT_NE(part.quantization().find("int8"), std::string::npos) << part.quantization();
@@ -280,7 +284,8 @@ TEST_F(HealthTest, NotServingUntilTheModelIsWarm) {
   ServingStatus status = HealthCheckResponse::UNKNOWN;
   const grpc::Status s = server_->CheckHealth("", &status, 5.0);
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
-  if (status == HealthCheckResponse::SERVING) GTEST_SKIP() << "the model was warm before the first health check";
+  if (status == HealthCheckResponse::SERVING)
+    GTEST_SKIP() << "the model was warm before the first health check";
   EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING);
   // Liveness (what a Kubernetes liveness probe asks) is SERVING while loading.
   ServingStatus alive = HealthCheckResponse::UNKNOWN;
@@ -328,7 +333,8 @@ class ConfigTest : public ServerTest {
   // message limit, INVALID_ARGUMENT (read, then refused) under a larger one.
   static grpc::StatusCode TwoMebibyteCall(ServerProcess* server) {
     ocr::v1::RecognizeResponse response;
-    return Recognize(server->Stub().get(), Request(EncodedImage(std::string(2 << 20, 'x'))), &response).error_code();
+    return Recognize(server->Stub().get(), Request(EncodedImage(std::string(2 << 20, 'x'))), &response)
+        .error_code();
   }
 };
 
@@ -338,13 +344,15 @@ TEST_F(ConfigTest, FlagsComeFromTheEnvironmentAndTheCommandLineWins) {
   std::string error;
   std::unique_ptr<ServerProcess> limited = ServerProcess::Start(from_env, &error);
   ASSERT_NE(limited, nullptr) << error;
-  EXPECT_EQ(TwoMebibyteCall(limited.get()), StatusCode::RESOURCE_EXHAUSTED) << "VOCR_MAX_MESSAGE_MB=1 was ignored";
+  EXPECT_EQ(TwoMebibyteCall(limited.get()), StatusCode::RESOURCE_EXHAUSTED)
+      << "VOCR_MAX_MESSAGE_MB=1 was ignored";
 
   ServerOptions both = from_env;
   both.flags = {"--max_message_mb=4"};
   std::unique_ptr<ServerProcess> overridden = ServerProcess::Start(both, &error);
   ASSERT_NE(overridden, nullptr) << error;
-  EXPECT_EQ(TwoMebibyteCall(overridden.get()), StatusCode::INVALID_ARGUMENT) << "--max_message_mb=4 did not win";
+  EXPECT_EQ(TwoMebibyteCall(overridden.get()), StatusCode::INVALID_ARGUMENT)
+      << "--max_message_mb=4 did not win";
 }
 
 TEST_F(ConfigTest, BadEnvironmentValueStopsStartUpNamingTheVariable) {

@@ -217,6 +217,24 @@ TEST_F(BatcherTest, BatchesLinesOfVeryDifferentWidthsSeparately) {
   }
 }
 
+TEST_F(BatcherTest, FillsABatchWithOtherBucketsLinesWhenAsked) {
+  BatcherOptions options;
+  options.max_batch_size = 8;
+  options.max_queue_delay = absl::Milliseconds(300);
+  options.bucket_width = 64;
+  options.fill_from_other_buckets = true;
+  auto batcher = Make(options);
+  const std::vector<int> widths{64, 256, 72, 264, 128};  // buckets 1, 4, 1, 4, 2
+  for (int id = 0; id < 5; ++id) ASSERT_TRUE(batcher->Submit(Request(id, widths[id])).ok());
+  ASSERT_TRUE(answers_.WaitFor(5));
+  EXPECT_THAT(observer_.batches(), ElementsAre(5));
+  for (int id = 0; id < 5; ++id) {
+    Answers::Answer a = answers_.Get(id);
+    ASSERT_TRUE(a.reading.ok()) << a.reading.status();
+    EXPECT_EQ(a.timings.batch_size, 5) << "width " << widths[id];
+  }
+}
+
 TEST_F(BatcherTest, RunsAFullBucketWithoutWaitingForAnOlderPartialOne) {
   BatcherOptions options;
   options.max_batch_size = 4;
