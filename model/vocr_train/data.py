@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from predictor import pad_batch, padded_width, preprocess
 from vocr_train.render import render_line, scan_fonts
-from vocr_train.text_sampler import TextSampler
+from vocr_train.text_sampler import DEFAULT_WEIGHTS, TextSampler
 from vocr_train.vocab import Vocab
 
 # Validation subsets: what text is drawn (TextSampler weights and caps rate)
@@ -125,6 +125,7 @@ class TrainStream(IterableDataset):
         data = self.cfg["data"]
         families = font_families(self.cache_dir, "train")
         sampler = TextSampler("train", vocab.chars, self.cache_dir, max_chars=data["max_chars"],
+                              weights=dict(DEFAULT_WEIGHTS, **data.get("kind_weights", {})),
                               caps_by_kind=data.get("caps_by_kind"), symbols_rate=data.get("symbols_rate", 0.0))
         batch = self.cfg["train"]["batch_size"]
         renderers = data.get("renderers", {"pil": 1})  # renderer -> share of training lines

@@ -38,7 +38,7 @@ from vocr_train.carry import is_frozen
 
 FONT_ROOT = '/usr/share/fonts'
 # Bump when the keep/drop rules or the cache layout change.
-SCAN_VERSION = 6
+SCAN_VERSION = 7
 
 # The committed train/val split of families (see the module docstring).
 SPLIT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -215,6 +215,17 @@ def _write_unhinted_copy(path, out_dir):
     return out
 
 
+def _one_mark_fewer(ch):
+    """The letters `ch` becomes without one of its combining marks (Ậ: Ạ, Â)."""
+    parts = unicodedata.normalize('NFD', ch)
+    out = set()
+    for i in range(1, len(parts)):
+        bare = unicodedata.normalize('NFC', parts[:i] + parts[i + 1:])
+        if len(bare) == 1:
+            out.add(bare)
+    return out
+
+
 def glyph_render_problems(font_file, charset, size=100):
     """Vocabulary chars that a font renders wrongly, as {problem: chars}.
 
@@ -222,8 +233,9 @@ def glyph_render_problems(font_file, charset, size=100):
     cmap points at.  Problems checked:
       'empty'      -- no ink at all;
       '.notdef'    -- identical to the missing-glyph box;
-      'no mark'    -- identical to its base letter (accent not drawn; seen
-                      for ỵ/Ị in OpenDyslexic Bold);
+      'no mark'    -- identical to the letter without one of its marks (an
+                      accent not drawn: ỵ/Ị in OpenDyslexic Bold; the
+                      circumflex of Ậ, Ệ, Ộ in Carlito, drawn as Ạ, Ẹ, Ọ);
       'off-line'   -- ink far outside the text line (OpenDyslexic Bold puts
                       the dot of ị six em below the baseline).
     """
@@ -247,8 +259,7 @@ def glyph_render_problems(font_file, charset, size=100):
         elif sig[:2] == notdef:
             problem = '.notdef'
         else:
-            base = unicodedata.normalize('NFD', ch)[0]
-            if base != ch and signature(base)[:2] == sig[:2]:
+            if any(signature(bare)[:2] == sig[:2] for bare in _one_mark_fewer(ch)):
                 problem = 'no mark'
             else:
                 # Marks on capitals reach ~1.3 em above the baseline and

@@ -5,18 +5,25 @@ addresses, ...) and technical_text.py (paths, commands, units, English); the
 held-out split follows theirs.
 """
 import os
+from collections import Counter
 
 from vocr_train.corpus import build_corpus
 from vocr_train.generated_text import DISTRICTS, GENERATORS, GIVEN, STREETS, WARDS, digits, holdout
 from vocr_train.technical_text import gen_technical
 
-KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field', 'tech')
+# 'rare' is for training only (data.kind_weights): the validation draws by DEFAULT_WEIGHTS.
+KINDS = ('prose', 'words', 'name', 'address', 'date', 'id', 'phone', 'money', 'code', 'field', 'tech', 'rare')
 DEFAULT_WEIGHTS = {'prose': 35, 'words': 9, 'name': 8, 'address': 8, 'date': 6, 'id': 5,
                    'phone': 5, 'money': 5, 'code': 4, 'field': 7, 'tech': 8}
 _GENERATORS = dict(GENERATORS, tech=gen_technical)
 CAPS_RATE, TITLE_RATE = 0.12, 0.05
 # Names and addresses are printed in capitals on ID cards and forms far more often.
-CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3}
+CAPS_RATE_BY_KIND = {'name': 0.35, 'address': 0.3, 'rare': 0.3}
+# A 'rare' line is a run of words of which most hold one of the rarest
+# RARE_SHARE of the vocabulary's letters in the training text (w, j, z, ẳ, ỵ, ỹ,
+# ...): the measured recall of such letters was far below that of common ones,
+# and capitals of them (Ẳ, Ỵ) almost never occur otherwise.
+RARE_SHARE, RARE_WORD_RATE = 0.25, 0.6
 
 
 # Symbols that prose and generated fields almost never show (the validation
@@ -62,6 +69,19 @@ def _read_lines(path):
         return [ln for ln in f.read().split('\n') if ln]
 
 
+def rare_letter_words(lines, charset):
+    """The distinct words of `lines` holding a letter among the rarest
+    RARE_SHARE of the vocabulary's letters (either case), counted over `lines`."""
+    counts = Counter(c.lower() for line in lines for c in line)
+    # Counted without case, else all rare letters would be capitals (caps come later).
+    letters = sorted({c.lower() for c in charset if c.isalpha()}, key=lambda c: (counts[c], c))
+    rare = frozenset(letters[:max(1, int(len(letters) * RARE_SHARE))])
+    rare |= {c.upper() for c in rare}
+    chars = frozenset(charset)
+    words = {w for line in lines for w in line.split(' ') if rare.intersection(w) and chars.issuperset(w)}
+    return sorted(words)
+
+
 class TextSampler:
     """Draws (text, kind) pairs for one split; see the module docstring."""
 
@@ -93,6 +113,7 @@ class TextSampler:
         for k, lines in (('prose', self._prose), ('words', self._words)):
             if k in self._kinds and not lines:
                 raise ValueError(f'no {k} text in {cache_dir}')
+        self._rare_words = rare_letter_words(self._prose + self._words, charset) if 'rare' in self._kinds else []
         cum = 0.0
         self._cum = []
         for k in self._kinds:
@@ -113,6 +134,13 @@ class TextSampler:
         words = [rng.choice(self._words)]
         while len(words) < 12 and sum(map(len, words)) + len(words) <= target:
             words.append(rng.choice(self._words))
+        return self._window(rng, words, target)
+
+    def _rare_line(self, rng, target):
+        words = []
+        while len(words) < 12 and sum(map(len, words)) + len(words) <= target:
+            pool = self._rare_words if rng.random() < RARE_WORD_RATE else self._words
+            words.append(rng.choice(pool))
         return self._window(rng, words, target)
 
     @staticmethod
@@ -152,6 +180,8 @@ class TextSampler:
                 text = self._prose_line(rng, target)
             elif kind == 'words':
                 text = self._word_line(rng, target)
+            elif kind == 'rare':
+                text = self._rare_line(rng, target)
             else:
                 gen = _GENERATORS[kind]
                 text = gen(rng, self._pool)

@@ -107,3 +107,24 @@ def test_joint_training_moves_the_head_and_the_encoder_together():
     decoder_only = batch_loss(model, batch, images, 0.0, 0.0)
     assert not torch.isclose(joint, decoder_only)
     assert new_model(load_config(TINY_CONFIG)).seq.length_head.weight.requires_grad is False  # not joint: frozen
+
+
+def test_the_bound_sweep_reads_as_the_predictor_under_each_bound(tmp_path):
+    """One unbounded pass, cut to each bound, equals the predictor reading with that bound."""
+    from PIL import Image
+    from vocr_train.bound_sweep import bounded, read_unbounded
+    bundle = make_tiny_bundle(str(tmp_path / "bundle"))
+    rng = np.random.default_rng(1)
+    paths = []
+    for i, width in enumerate((90, 400, 1400)):  # the widest is read in pieces
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray((rng.random((32, width)) * 255).astype(np.uint8)).save(paths[-1])
+    lines = read_unbounded(bundle, paths)
+    assert len(lines) == 3 and len(lines[2][0]) > 1
+    path = f"{bundle}/manifest.json"
+    manifest = json.load(open(path, encoding="utf-8"))
+    for per_char, extra in ((0.0, 2), (1.0, 1), (0.5, 3)):
+        manifest["decode"]["length_bound"] = {"per_char": per_char, "extra": extra}
+        json.dump(manifest, open(path, "w", encoding="utf-8"), ensure_ascii=False)
+        expected = [r.text for r in Predictor(bundle).recognize_files(paths)]
+        assert [bounded(line, per_char, extra) for line in lines] == expected

@@ -183,6 +183,16 @@ def test_every_vocab_char_renders_in_every_kept_font(kept, charset):
                 mask = font.getmask(c)
                 assert mask.getbbox() is not None, (file, c, 'empty')
                 assert (mask.size, bytes(mask)) != notdef, (file, c, '.notdef')
+                # every mark is drawn: Ậ is neither Ạ nor Â
+                for bare in fonts_mod._one_mark_fewer(c):
+                    assert (mask.size, bytes(mask)) != _signature(font, bare), (file, c, bare)
+
+
+def test_one_mark_fewer_drops_each_mark_in_turn():
+    assert fonts_mod._one_mark_fewer('Ậ') == {'Ạ', 'Â'}
+    assert fonts_mod._one_mark_fewer('ử') == {'ư', 'ủ'}
+    assert fonts_mod._one_mark_fewer('a') == set()
+    assert fonts_mod._one_mark_fewer('đ') == set()  # a stroke is part of the letter, not a mark
 
 
 # ------------------------------------------------------------ render ----

@@ -284,3 +284,19 @@ def test_symbols_rate_puts_rare_symbols_into_prose_and_leaves_other_draws_alone(
     # Rate 0 draws exactly what a sampler without the option draws (validation unchanged).
     zero = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'prose': 1}, symbols_rate=0.0)
     assert [zero.sample(random.Random(i)) for i in range(50)] == [plain.sample(random.Random(i)) for i in range(50)]
+
+
+def test_rare_kind_lines_hold_rare_letters_far_more_often_than_prose(cache):
+    def share_with(letters, lines):
+        return sum(bool(letters & set(t)) for t in lines) / len(lines)
+
+    rare = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'rare': 1})
+    prose = smp.TextSampler('train', CHARSET, str(cache), max_chars=72, weights={'prose': 1})
+    drawn = [rare.sample(random.Random(i)) for i in range(300)]
+    assert {kind for _, kind in drawn} == {'rare'}
+    assert all(1 <= len(t) <= 72 and set(t) <= set(CHARSET) for t, _ in drawn)
+    letters = set('wjzfWJZF') | set('ẳỵỷỹỡẻẲỴỶỸỠẺ')
+    lines = [t for t, _ in drawn]
+    assert share_with(letters, lines) > 3 * share_with(letters, [prose.sample(random.Random(i))[0] for i in range(300)])
+    # The validation's default weights never draw it.
+    assert 'rare' not in smp.DEFAULT_WEIGHTS
