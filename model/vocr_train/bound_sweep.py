@@ -1,6 +1,6 @@
 """Runaways and CER under other length bounds, from one unbounded reading.
 
-    cd model && /usr/bin/python3 -m vocr_train.bound_sweep [--bundle repository/vocr_line/5]
+    cd model && /usr/bin/python3 -m vocr_train.bound_sweep [--bundle repository/vocr_line]
         [--val build/val] [--joined 200] [--bounds 1.3/3,1.2/3,1.1/2]
 
 Greedy decoding stopped after L steps reads the first L tokens of the

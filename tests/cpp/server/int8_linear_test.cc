@@ -20,7 +20,7 @@
 namespace vocr {
 namespace {
 
-const char kShippedSeq[] = VOCR_SOURCE_DIR "/model/repository/vocr_line/5/seq.pt";
+const char kShippedSeq[] = VOCR_SOURCE_DIR "/model/repository/vocr_line/6/seq.pt";
 
 class Int8LinearTest : public ::testing::TestWithParam<const char*> {
  protected:
