@@ -18,8 +18,6 @@ import sys
 import tempfile
 from typing import Dict, List, Tuple
 
-import torch
-
 import predictor
 from vocr_train.data import SUBSETS, read_labels
 from vocr_train.error_report import is_runaway
@@ -27,35 +25,46 @@ from vocr_train.evaluate import score
 from vocr_train.joined_lines import joined_subset
 from vocr_train.vocab import MODEL_DIR
 
-# A piece: its unbounded reading, CTC length and width step limit.
-Piece = Tuple[str, int, int]
+# A piece: its unbounded reading and its CTC greedy length n.
+Piece = Tuple[str, int]
+
+
+class _RecordingSeq:
+    """seq, keeping the CTC lengths of the last greedy_lengths call."""
+
+    def __init__(self, seq):
+        self.seq, self.lengths = seq, []
+
+    def __getattr__(self, name):
+        return getattr(self.seq, name)
+
+    def greedy_lengths(self, memory, mask):
+        read = self.seq.greedy_lengths(memory, mask)
+        self.lengths = read.tolist()
+        return read
 
 
 def read_unbounded(bundle: str, paths: List[str]) -> List[Tuple[List[Piece], List[bool]]]:
-    """Each line's pieces and the spaces between them, read without the length bound."""
+    """Each line's pieces and the spaces between them, read as with no length
+    bound: a bound of max_steps leaves only the width's step limit, and the
+    predictor still asks the length head, which is all that is kept of it."""
     reader = predictor.Predictor(bundle, threads=2)
-    manifest = copy.deepcopy(reader.manifest)
-    manifest["decode"].pop("length_bound", None)
-    seen: Dict[int, Tuple[int, int]] = {}
+    if "length_bound" not in reader.manifest["decode"]:
+        raise ValueError(f"{bundle}: no length head, so no length bound to sweep")
+    reader.seq = _RecordingSeq(reader.seq)
+    reader.manifest = copy.deepcopy(reader.manifest)
+    reader.manifest["decode"]["length_bound"] = {"per_char": 0, "extra": reader.manifest["decode"]["max_steps"]}
+    seen: Dict[int, int] = {}
     lines = []
     decode, join = predictor.greedy_decode, predictor.join_readings
 
-    def recording_decode(cnn, seq, batch, widths, _):
-        stride = manifest["input"]["feature_stride"]
-        lengths = torch.div(widths, stride, rounding_mode="floor").clamp(min=1)
-        with torch.no_grad():
-            memory, _, mask, _ = seq.encode(predictor.features_by_width(cnn, batch, widths, manifest["input"]),
-                                            lengths)
-            read = seq.greedy_lengths(memory, mask).tolist()
-        limits = (lengths + manifest["decode"]["extra_steps"]).clamp(max=manifest["decode"]["max_steps"]).tolist()
-        out = [predictor.Reading(r.text, r.confidence, list(r.char_confidences))
-               for r in decode(cnn, seq, batch, widths, manifest)]
-        for r, n, limit in zip(out, read, limits):
-            seen[id(r)] = (n, limit)
+    def recording_decode(cnn, seq, batch, widths, manifest):
+        out = decode(cnn, seq, batch, widths, manifest)
+        seen.update((id(r), n) for r, n in zip(out, seq.lengths))
         return out
 
     def recording_join(pieces, spaces):
-        lines.append(([(p.text,) + seen[id(p)] for p in pieces], list(spaces)))
+        lines.append(([(p.text, seen[id(p)]) for p in pieces], list(spaces)))
         return join(pieces, spaces)
 
     predictor.greedy_decode, predictor.join_readings = recording_decode, recording_join
@@ -68,10 +77,12 @@ def read_unbounded(bundle: str, paths: List[str]) -> List[Tuple[List[Piece], Lis
 
 
 def bounded(line: Tuple[List[Piece], List[bool]], per_char: float, extra: int) -> str:
+    """The line's reading under the bound. An unbounded piece already stopped
+    at its width's step limit, so cutting it to the bound is all that is left."""
     pieces, spaces = line
     read = []
-    for text, n, limit in pieces:
-        keep = limit if math.isinf(per_char) else min(limit, math.floor(per_char * n) + extra)
+    for text, n in pieces:
+        keep = len(text) if math.isinf(per_char) else math.floor(per_char * n) + extra
         read.append(predictor.Reading(text[:keep], 1.0, [1.0] * len(text[:keep])))
     return predictor.join_readings(read, spaces).text
 

@@ -11,7 +11,6 @@
 #include "server/core/stage_clock.h"
 
 namespace vocr {
-namespace {}  // namespace
 
 // The CNN runs once per padded width (the manifest's pad_to_multiple), on
 // lines padded to it, so a line's features never see another line's pixels
